@@ -1,0 +1,255 @@
+"""The `opsqa` command: one entry point, one subcommand per job, each a thin call to the API.
+
+Imports are deferred into the handlers so `opsqa ask` loads only what answering needs
+(no gradio, torch or llama-index).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EPILOG = """settings: defaults < opsqa.toml (or $OPSQA_CONFIG) < OPSQA_* environment < options.
+Every setting is also an environment variable, e.g. OPSQA_INDEX_DIR, OPSQA_CORPUS_DIR,
+OPSQA_CHROMA_HOST, OPSQA_CHROMA_PORT, OPSQA_MODE, OPSQA_REFUSAL_THRESHOLD."""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("settings (override opsqa.toml and OPSQA_*)")
+    g.add_argument("--index-dir", help="index folder (default .opsqa/)")
+    g.add_argument("--corpus-dir", help="documents ingested on first open (default corpus/)")
+    g.add_argument("--chroma-host", help="use a Chroma server at this host instead of embedded")
+    g.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
+
+
+def _settings_args(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("index_dir", "corpus_dir", "chroma_host", "chroma_port", "mode", "embed_backend")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="opsqa", description="Grounded, cited answers about DevOps, DevSecOps, GitOps, "
+        "DataOps, MLOps, AIOps and LLMOps from your documents.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="add, update or remove documents in the index",
+                       description="Ingest .md, .markdown, .txt, .html and .pdf files (folders "
+                       "recursively). Unchanged files are skipped; files deleted from an "
+                       "ingested folder leave the index.")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--rebuild", action="store_true",
+                   help="drop the index and re-embed everything (after a model change or damage)")
+    s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
+    _common(s)
+
+    s = sub.add_parser("ask", help="answer one question and exit")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
+    _common(s)
+
+    s = sub.add_parser("chat", help="chat in the terminal, with history")
+    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
+    _common(s)
+
+    s = sub.add_parser("serve", help="start the web chat UI (Gradio)")
+    s.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (default 7860)")
+    s.add_argument("--share", choices=["no"], default="no",
+                   help="public share links are off: opsqa stays on your network")
+    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
+    _common(s)
+
+    s = sub.add_parser("status", help="show the index: model, chunks, documents, store")
+    _common(s)
+
+    s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    from app.errors import OpsqaError
+
+    try:
+        return int(HANDLERS[args.command](args) or 0)
+    except OpsqaError as exc:
+        print(f"opsqa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("opsqa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open(args: argparse.Namespace, **extra: Any) -> Any:
+    from app.assistant import Assistant
+
+    progress, done = _progress_bar()
+    try:
+        return Assistant.open(progress=progress, **_settings_args(args), **extra)
+    finally:
+        done()
+
+
+def _progress_bar() -> tuple[Any, Any]:
+    """A rich progress bar on stderr for ingest work: (callback, close)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("files"), TimeElapsedColumn(), TextColumn("{task.description}"),
+                   console=console, transient=True)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int, what: str) -> None:
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task(what, total=total)
+        bar.update(state["task"], completed=done, total=total, description=what[:40])
+
+    def close() -> None:
+        if "task" in state:
+            bar.stop()
+
+    return update, close
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from app.assistant import Assistant
+    from app.settings import Settings
+    from ingest.store import wipe_embedded
+
+    console = Console(stderr=True)
+    settings = Settings.load(**_settings_args(args))
+    if args.rebuild and not settings.server_mode:
+        wipe_embedded(Path(settings.index_dir))  # works even when the old store is damaged
+    bot = Assistant(settings) if not args.rebuild else _rebuild_open(settings)
+    progress, done = _progress_bar()
+    try:
+        report = bot.ingest(args.paths, rebuild=args.rebuild, progress=progress,
+                            on_wait=lambda: console.print("another ingest is running; waiting"))
+    finally:
+        done()
+    for path, why in report.missing:
+        console.print(f"[red]error[/]: {path}: {why}")
+    for path, why in report.skipped:
+        console.print(f"[yellow]skipped[/]: {path}: {why}")
+    for path, why in report.warnings:
+        console.print(f"[yellow]warning[/]: {path}: {why}")
+    table = Table(title="ingest summary", show_header=False)
+    for label, value in report.rows():
+        table.add_row(label, value)
+    Console().print(table)
+    return 0 if report.ok else 1
+
+
+def _rebuild_open(settings: Any) -> Any:
+    from app.assistant import Assistant
+    from ingest.embedding import Encoder
+    from ingest.store import IndexStore
+
+    store = IndexStore(Path(settings.index_dir), settings.collection, settings.chroma_host,
+                       settings.chroma_port)
+    store.reset()
+    return Assistant(settings, store=store,
+                     encoder=Encoder(settings.embed_model,
+                                     "auto" if settings.embed_backend != "torch" else "torch"))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _open(args)
+    answer = bot.ask(args.question, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    if answer.sources:
+        print()
+        for i, s in enumerate(answer.sources, 1):
+            print(f"[{i}] {s.title} — {s.section or '(top)'} ({Path(s.path).name}, "
+                  f"score {s.score:.2f})")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from app.errors import QuestionError
+
+    bot = _open(args)
+    chat = bot.conversation()
+    print("opsqa chat: ask about the documents; /clear forgets the history, /quit leaves.")
+    while True:
+        try:
+            q = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if q in ("/quit", "/exit"):
+            return 0
+        if q == "/clear":
+            chat.clear()
+            print("(history cleared)")
+            continue
+        if not q:
+            continue
+        try:
+            answer = chat.ask(q, mode=args.mode)
+        except QuestionError as exc:
+            print(f"opsqa: {exc}")
+            continue
+        print(f"opsqa> {answer.text}")
+        for i, s in enumerate(answer.sources[:5], 1):
+            print(f"   [{i}] {s.title} — {s.section or '(top)'}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.ui import serve
+
+    extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    bot = _open(args, **extra)
+    serve(bot)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    bot = _open(args, auto_ingest=False)
+    for k, v in bot.status().items():
+        print(f"{k:12} {v}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import main as eval_main
+
+    return int(eval_main(args.rest))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import main as bench_main
+
+    return int(bench_main(args.rest))
+
+
+HANDLERS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
+            "status": cmd_status, "eval": cmd_eval, "bench": cmd_bench}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Hybrid retrieval: Chroma's dense vectors plus bm25s lexical scores, fused by reciprocal rank.
+
+The lexical side and the term index are rebuilt from the store whenever its ``generation``
+changes (after any ingest, by this or another process), so they never drift from Chroma.
+Term-awareness: the corpus's own titles, front-matter aliases and headings form a term index;
+a question naming a term (even misspelt) pulls that document's chunks into the candidates.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.terms import TermIndex, content_words, normalize_word
+from ingest.embedding import Encoder
+from ingest.store import IndexStore
+
+RRF_K = 60
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused rank score and its dense cosine similarity."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+    score: float  # fused score, comparable within one query
+    dense: float  # cosine similarity to the question, 0..1-ish
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", ""))
+
+    @property
+    def section(self) -> str:
+        return str(self.meta.get("section", ""))
+
+    @property
+    def file(self) -> str:
+        return str(self.meta.get("file", ""))
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with light normalisation (shared by BM25 and coverage)."""
+    return [normalize_word(t) for t in _TOKEN.findall(text.lower())]
+
+
+class Retriever:
+    """Searches one ``IndexStore`` with one query ``Encoder``."""
+
+    def __init__(self, store: IndexStore, encoder: Encoder, check_every: float = 1.0):
+        self.store = store
+        self.encoder = encoder
+        self.check_every = check_every
+        self._lock = threading.Lock()
+        self._gen = -1
+        self._checked = 0.0
+        self._ids: list[str] = []
+        self._texts: list[str] = []
+        self._metas: list[dict[str, Any]] = []
+        self._bm25: Any = None
+        self.terms = TermIndex([])
+        self.vocab: set[str] = set()
+
+    # -- keeping the lexical side in step ---------------------------------------------------
+    def sync(self, force: bool = False) -> None:
+        """Rebuild BM25 and the term index if the store changed since the last look."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.check_every:
+            return
+        with self._lock:
+            self._checked = now
+            gen = self.store.generation()
+            if gen == self._gen and not force:
+                return
+            rows = list(self.store.all_chunks())
+            self._ids = [r[0] for r in rows]
+            self._texts = [r[1] for r in rows]
+            self._metas = [r[2] for r in rows]
+            corpus_tokens = [
+                lexical_tokens(f"{m.get('title', '')} {m.get('section', '')} {t}")
+                for _, t, m in rows
+            ]
+            self.vocab = {w for toks in corpus_tokens for w in toks}
+            self._bm25 = None
+            if rows:
+                import bm25s
+
+                bm = bm25s.BM25()
+                bm.index(corpus_tokens, show_progress=False)
+                self._bm25 = bm
+            self.terms = TermIndex(self._metas)
+            self._gen = gen
+
+    @property
+    def size(self) -> int:
+        return len(self._ids)
+
+    def metas(self) -> list[dict[str, Any]]:
+        return self._metas
+
+    # -- search -----------------------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text])[0]
+
+    def search(self, query: str, k: int = 5, files: list[str] | None = None,
+               qvec: np.ndarray | None = None) -> list[Hit]:
+        """Top ``k`` chunks for ``query``; ``files`` restricts to those file keys."""
+        self.sync()
+        if not self._ids:
+            return []
+        if qvec is None:
+            qvec = self.embed_query(query)
+        n = min(CANDIDATES, len(self._ids))
+        where = None
+        if files:
+            where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
+        res = self.store.chunks.query(
+            query_embeddings=[qvec.tolist()], n_results=n, where=where,
+            include=["documents", "metadatas", "distances"])
+        dense_ids = res["ids"][0]
+        pool: dict[str, tuple[str, dict[str, Any], float]] = {}
+        for cid, doc, meta, dist in zip(dense_ids, res["documents"][0], res["metadatas"][0],
+                                        res["distances"][0], strict=False):
+            pool[cid] = (doc, meta, 1.0 - float(dist))
+        fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
+        qtok = lexical_tokens(query)
+        if self._bm25 is not None and qtok:
+            allowed = set(files) if files else None
+            docs, scores = self._bm25.retrieve([qtok], k=min(len(self._ids), n * 3),
+                                               show_progress=False, n_threads=1)
+            rank = 0
+            for idx, sc in zip(docs[0], scores[0], strict=False):
+                if sc <= 0 or rank >= n:
+                    break
+                meta = self._metas[int(idx)]
+                if allowed is not None and meta.get("file") not in allowed:
+                    continue
+                cid = self._ids[int(idx)]
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+                if cid not in pool:
+                    pool[cid] = (self._texts[int(idx)], meta, float("nan"))
+                rank += 1
+        missing = [cid for cid, v in pool.items() if np.isnan(v[2])]
+        if missing:  # lexical-only hits: score them densely too, for evidence and display
+            got = self.store.chunks.get(ids=missing, include=["embeddings"])
+            for cid, emb in zip(got["ids"], got["embeddings"], strict=False):
+                doc, meta, _ = pool[cid]
+                pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
+        best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
+        return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
+
+    def coverage(self, query: str) -> tuple[float, list[str]]:
+        """Share of the question's content words the corpus knows, and the unknown ones."""
+        self.sync()
+        words = content_words(query)
+        if not words:
+            return 0.0, []
+        unknown = [w for w in words if not self.terms.known_word(w, self.vocab)]
+        return 1.0 - len(unknown) / len(words), unknown

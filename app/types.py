@@ -1,0 +1,57 @@
+"""The project's own boundary types: what every answerer returns and every caller reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Source:
+    """One retrieved passage that an answer may cite as ``[n]`` (n = position + 1)."""
+
+    path: str
+    title: str
+    section: str
+    text: str
+    score: float
+    start: int = 0
+    end: int = 0
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer grounded in ``sources``; ``refused`` when the documents do not cover it."""
+
+    text: str
+    sources: tuple[Source, ...] = ()
+    refused: bool = False
+    mode: str = "extractive"
+    question: str = ""
+    note: str = ""  # how the answer was checked, e.g. "2 unsupported sentences dropped"
+    used: tuple[tuple[int, str], ...] = ()  # (source index, sentence) pairs the answer quotes
+    evidence: float = 0.0  # retrieval evidence score the refusal decision used
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form used by `opsqa ask --json` and the eval results."""
+        return {
+            "text": self.text,
+            "refused": self.refused,
+            "mode": self.mode,
+            "note": self.note,
+            "evidence": round(self.evidence, 4),
+            "sources": [
+                {
+                    "path": s.path,
+                    "title": s.title,
+                    "section": s.section,
+                    "score": round(s.score, 4),
+                    "text": s.text,
+                    "start": s.start,
+                    "end": s.end,
+                }
+                for s in self.sources
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

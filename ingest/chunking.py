@@ -1,0 +1,238 @@
+"""Split a Document into heading-scoped chunks whose embedding text always fits the model.
+
+Trade-offs: chunks follow the document's own structure (ATX headings, then paragraphs,
+list items and code blocks) instead of fixed windows, so sizes vary: a short section gives a
+short chunk, and chunks never overlap or cross a heading. Sizes are measured with the
+injected tokenizer on the text that is embedded (heading path header included). To stay fast
+each block is counted once and sums are used while packing (exact for WordPiece, whose
+pre-tokenizer splits on whitespace); each finished chunk is then counted once more, and
+re-split if the sum was wrong, so the max_tokens bound holds for any tokenizer. Oversized
+blocks are split at sentences, then lines, then words, and only a lone over-long "word"
+(say, a base64 blob) is cut between characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ingest.documents import Document
+
+Span = tuple[int, int, int]  # (start, end, tokens without [CLS]/[SEP]) into the document text
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A stripped span of ``Document.text`` plus what gets embedded for it."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    section: str
+    embed_text: str
+
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+_PLAN_PROSE = ("sentences", "lines", "words", "chars")
+_PLAN_CODE = ("lines", "words", "chars")
+
+
+def chunk_document(
+    doc: Document,
+    count_tokens: Callable[[str], int],
+    max_tokens: int = 256,
+    target_tokens: int = 160,
+) -> list[Chunk]:
+    """Cut a document into ordered chunks, one heading section at a time.
+
+    Args:
+        doc: The cleaned document; headings are honoured unless its format is text or pdf.
+        count_tokens: Tokens of a string as the embedding model counts them (with specials).
+        max_tokens: Hard upper bound on ``count_tokens(chunk.embed_text)``.
+        target_tokens: Size blocks are packed up to before a new chunk starts.
+
+    Returns:
+        Chunks in document order; sections with no body text yield none.
+
+    Raises:
+        ValueError: max_tokens is too small to hold a heading header and some text.
+    """
+    if max_tokens < 16:
+        raise ValueError(f"max_tokens must be at least 16, got {max_tokens}")
+    packer = _Packer(doc.text, count_tokens, max_tokens, min(target_tokens, max_tokens))
+    title = str(doc.metadata.get("title") or "").strip()
+    use_headings = doc.metadata.get("format") not in ("text", "pdf")
+    by_lines = "\n\n" not in doc.text.replace("\r", "")  # no paragraphs: each line is one
+    chunks: list[Chunk] = []
+    for section, blocks in _sections(doc.text, use_headings, by_lines):
+        header = packer.fit_header(_header(title, section))
+        for start, end in packer.pack(header, blocks):
+            text = doc.text[start:end]
+            embed = f"{header}\n{text}" if header else text
+            chunks.append(Chunk(len(chunks), text, start, end, section, embed))
+    return chunks
+
+
+def _sections(
+    text: str, use_headings: bool, by_lines: bool
+) -> Iterator[tuple[str, list[tuple[int, int, bool]]]]:
+    """Yield (heading path, blocks) where blocks are (start, end, is_code) line ranges."""
+    stack: list[tuple[int, str]] = []
+    section = ""
+    blocks: list[tuple[int, int, bool]] = []
+    block_start, block_end, fence = -1, 0, ""
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        stripped = line.strip()
+        if fence:  # inside a fenced code block: nothing is a heading or a break
+            block_end = end
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                blocks.append((block_start, block_end, True))
+                block_start, fence = -1, ""
+            continue
+        opening = _FENCE_OPEN.match(line)
+        heading = _HEADING.match(line) if use_headings else None
+        if opening or heading or not stripped or by_lines or _LIST_ITEM.match(line):
+            if block_start >= 0:  # these lines end the current paragraph or item
+                blocks.append((block_start, block_end, False))
+                block_start = -1
+        if opening:
+            block_start, block_end, fence = start, end, opening.group(1)
+        elif heading:
+            if blocks:
+                yield section, blocks
+            blocks = []
+            level = len(heading.group(1))
+            stack = [(lvl, name) for lvl, name in stack if lvl < level]
+            stack.append((level, _clean_heading(heading.group(2) or "")))
+            section = " > ".join(name for _, name in stack if name)
+        elif stripped:
+            if block_start < 0:
+                block_start = start
+            block_end = end
+    if block_start >= 0:
+        blocks.append((block_start, block_end, bool(fence)))
+    if blocks:
+        yield section, blocks
+
+
+def _clean_heading(heading: str) -> str:
+    """Drop leading emoji, keycaps and numbering ("1️⃣ ", "2.3 ", "🚀 ") from a heading."""
+    text = heading.strip().strip("*_`").strip()
+    previous = None
+    while text != previous:
+        previous = text
+        text = re.sub(r"^\d+(?:\.\d+)*(?:[.):](?=\s)|\ufe0f?\u20e3)\s*", "", text)
+        text = re.sub(r"^\d+(?:\.\d+)+\s+", "", text)
+        text = re.sub(r"^[^\w\s\"'(\[`<.$/@~]+\s*", "", text)
+    return text or heading.strip()
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _header(title: str, section: str) -> str:
+    first = section.split(" > ", 1)[0]
+    if not title or (section and _key(first) == _key(title)):
+        return section  # the top heading usually repeats the title
+    return f"{title} > {section}" if section else title
+
+
+class _Packer:
+    """Counts, splits and packs block spans of one document's text."""
+
+    def __init__(
+        self, text: str, count: Callable[[str], int], max_tokens: int, target: int
+    ) -> None:
+        self.text = text
+        self.count = count
+        self.max = max_tokens
+        self.target = target
+        self.special = count("")  # [CLS] and [SEP], counted once per string
+        self.header_tokens = 0
+
+    def fit_header(self, header: str) -> str:
+        # A pathological title or heading must not crowd out the text: cap it at a third.
+        while header and self.count(header) > self.max // 3:
+            header = header[: len(header) * 4 // 5].rstrip()
+        self.header_tokens = self.count(header + "\n") if header else self.special
+        return header
+
+    def pack(self, header: str, blocks: list[tuple[int, int, bool]]) -> Iterator[tuple[int, int]]:
+        budget = self.max - self.header_tokens
+        units: list[Span] = []
+        for start, end, is_code in blocks:
+            span = self._strip(start, end)
+            if span:
+                n = self._tokens(*span)
+                units.extend(self._fit(*span, n, _PLAN_CODE if is_code else _PLAN_PROSE, budget))
+        group: list[Span] = []
+        total = self.header_tokens
+        for unit in units:
+            if group and total + unit[2] > self.target:
+                yield from self._verified(header, group)
+                group, total = [], self.header_tokens
+            group.append(unit)
+            total += unit[2]
+        if group:
+            yield from self._verified(header, group)
+
+    def _verified(self, header: str, group: list[Span]) -> Iterator[tuple[int, int]]:
+        start, end = group[0][0], group[-1][1]
+        body = self.text[start:end]
+        if self.count(f"{header}\n{body}" if header else body) <= self.max or end - start < 2:
+            yield start, end
+        elif len(group) > 1:  # the summed estimate was off: halve and check again
+            yield from self._verified(header, group[: len(group) // 2])
+            yield from self._verified(header, group[len(group) // 2 :])
+        else:
+            mid = (start + end) // 2
+            halves = [s for s in (self._strip(start, mid), self._strip(mid, end)) if s]
+            yield from self._verified(header, [(s, e, 0) for s, e in halves])
+
+    def _tokens(self, start: int, end: int) -> int:
+        return max(0, self.count(self.text[start:end]) - self.special)
+
+    def _strip(self, start: int, end: int) -> tuple[int, int] | None:
+        piece = self.text[start:end]
+        left = len(piece) - len(piece.lstrip())
+        right = len(piece.rstrip())
+        return (start + left, start + right) if right > left else None
+
+    def _fit(self, start: int, end: int, n: int, plan: tuple[str, ...], budget: int) -> list[Span]:
+        """Split one unit, coarsest boundary first, until every piece fits the budget."""
+        if n <= budget:
+            return [(start, end, n)]
+        for depth, how in enumerate(plan):
+            pieces = [s for s in self._pieces(start, end, n, how, budget) if s]
+            if len(pieces) > 1:
+                rest = plan[depth:] if how == "chars" else plan[depth + 1 :]
+                out: list[Span] = []
+                for s, e in pieces:
+                    out.extend(self._fit(s, e, self._tokens(s, e), rest, budget))
+                return out
+        return [(start, end, n)]  # a single character: nothing left to split
+
+    def _pieces(
+        self, start: int, end: int, n: int, how: str, budget: int
+    ) -> list[tuple[int, int] | None]:
+        piece = self.text[start:end]
+        if how == "sentences":
+            cuts = [m.end() for m in _SENTENCE_END.finditer(piece)]
+        elif how == "lines":
+            cuts = [m.end() for m in re.finditer("\n", piece)]
+        elif how == "words":
+            return [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", piece)]
+        else:  # chars: pieces sized from this unit's chars-per-token, with some slack
+            size = max(1, len(piece) * budget * 4 // (max(n, 1) * 5))
+            cuts = list(range(size, len(piece), size))
+        bounds = [0, *cuts, len(piece)]
+        return [self._strip(start + a, start + b) for a, b in zip(bounds, bounds[1:], strict=False)]

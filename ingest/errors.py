@@ -1,0 +1,9 @@
+"""The base of the one error family users see (re-exported by ``app.errors``)."""
+
+
+class OpsqaError(Exception):
+    """A problem the user can act on; str(exc) is the whole message."""
+
+
+class IndexStoreError(OpsqaError):
+    """The index is missing, damaged, locked, or built with another embedding model."""

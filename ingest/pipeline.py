@@ -1,0 +1,239 @@
+"""Incremental ingest: discover files, skip unchanged ones by content hash, chunk, embed, store.
+
+Write order per file keeps a killed ingest harmless: new chunks are upserted first, then the
+file's stale chunks are deleted, and only then is its manifest record written. Killed at any
+point, the index still answers (with the old chunks, or old and new side by side for one
+file), and the next run sees the stale record and finishes the job. Chunk ids are derived
+from the file and the chunk's content, so an edited file re-embeds only the chunks that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.chunking import chunk_document
+from ingest.documents import SkipFile, discover, load_document
+from ingest.embedding import Encoder
+from ingest.store import FileRecord, IndexStore, file_key
+
+Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; ``ok`` is False when a named path did not exist."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0  # chunks now stored for the added and updated files
+    embedded: int = 0  # chunks that went through the encoder
+    tokens: int = 0  # word pieces embedded
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The summary table as (label, value) rows."""
+        return [
+            ("files added", str(len(self.added))),
+            ("files updated", str(len(self.updated))),
+            ("files unchanged", str(len(self.unchanged))),
+            ("files removed", str(len(self.removed))),
+            ("files skipped", str(len(self.skipped) + len(self.missing))),
+            ("chunks embedded", str(self.embedded)),
+            ("seconds", f"{self.seconds:.2f}"),
+            ("chunks per second", f"{self.chunks_per_second:.1f}"),
+        ]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _meta_value(v: Any) -> str | int | float | bool:
+    if isinstance(v, (list, tuple, set)):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, (str, int, float, bool)):
+        return v
+    return str(v)
+
+
+@dataclass
+class _Pending:
+    record: FileRecord
+    stale: list[str]
+    is_new: bool
+
+
+class _Writer:
+    """Buffers chunks across files and writes them in encoder-sized batches."""
+
+    def __init__(self, store: IndexStore, encoder: Encoder, batch_size: int, report: IngestReport):
+        self.store, self.encoder, self.batch_size, self.report = store, encoder, batch_size, report
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.embed_texts: list[str] = []
+        self.metas: list[dict[str, Any]] = []
+        self.files: list[_Pending] = []
+
+    def add(self, ids: list[str], texts: list[str], embed_texts: list[str],
+            metas: list[dict[str, Any]], pending: _Pending) -> None:
+        self.ids += ids
+        self.texts += texts
+        self.embed_texts += embed_texts
+        self.metas += metas
+        self.files.append(pending)
+        if len(self.ids) >= self.batch_size * 4:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            vectors = self.encoder.encode(self.embed_texts, batch_size=self.batch_size)
+            self.report.tokens += sum(self.encoder.count_tokens_batch(self.embed_texts))
+            self.store.upsert(self.ids, vectors, self.texts, self.metas)
+            self.report.embedded += len(self.ids)
+        for p in self.files:  # every chunk of these files is stored now
+            if p.stale:
+                self.store.delete_chunks(p.stale)
+            self.store.put_file(p.record)
+            (self.report.added if p.is_new else self.report.updated).append(p.record.path)
+        self.ids, self.texts, self.embed_texts, self.metas, self.files = [], [], [], [], []
+
+
+def run_ingest(
+    paths: Iterable[str | Path],
+    store: IndexStore,
+    encoder: Encoder,
+    *,
+    max_file_bytes: int = 20_000_000,
+    chunk_max_tokens: int = 256,
+    chunk_target_tokens: int = 160,
+    batch_size: int = 64,
+    lock_timeout: float = 600.0,
+    progress: Progress | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> IngestReport:
+    """Bring the index in step with ``paths`` (files and folders, recursively).
+
+    Returns:
+        IngestReport with per-file outcomes and throughput.
+
+    Raises:
+        IndexStoreError: another model's index, or another ingest holds the lock too long.
+    """
+    t0 = time.perf_counter()
+    report = IngestReport()
+    max_tokens = min(chunk_max_tokens, encoder.max_seq_length)
+    roots = [Path(p).expanduser() for p in paths]
+    files, missing = discover(roots)
+    report.missing = [(str(p), why) for p, why in missing]
+    with store.ingest_lock(lock_timeout, on_wait):
+        store.check_model(encoder.model_id, encoder.dim)
+        records = store.file_records()
+        seen = {str(f) for f in files}
+        for root in roots:  # files deleted from an ingested folder leave the index
+            if root.is_dir():
+                prefix = str(root.resolve()) + "/"
+                for path in records:
+                    if path.startswith(prefix) and path not in seen:
+                        store.drop_file(path)
+                        report.removed.append(path)
+        writer = _Writer(store, encoder, batch_size, report)
+        for n, f in enumerate(files):
+            if progress:
+                progress(n, len(files), f.name)
+            _ingest_one(f, records.get(str(f)), store, encoder, writer, report,
+                        max_file_bytes, max_tokens, chunk_target_tokens)
+        writer.flush()
+        if progress:
+            progress(len(files), len(files), "done")
+        if report.changed:
+            store.bump(encoder.model_id, encoder.dim)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _ingest_one(f: Path, old: FileRecord | None, store: IndexStore, encoder: Encoder,
+                writer: _Writer, report: IngestReport, max_file_bytes: int, max_tokens: int,
+                target_tokens: int) -> None:
+    path = str(f)
+    try:
+        size = f.stat().st_size
+        if size > max_file_bytes:
+            raise SkipFile(f"file is {size / 1e6:.1f} MB, over the "
+                           f"{max_file_bytes / 1e6:.1f} MB limit (max_file_mb)")
+        digest = sha256_file(f)
+        if old is not None and old.sha256 == digest:
+            report.unchanged.append(path)
+            return
+        doc = load_document(f, max_bytes=max_file_bytes)
+    except SkipFile as exc:
+        report.skipped.append((path, str(exc)))
+        return
+    except OSError as exc:
+        report.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+        return
+    for w in doc.warnings:
+        report.warnings.append((path, w))
+    chunks = chunk_document(doc, encoder.count_tokens, max_tokens=max_tokens,
+                            target_tokens=target_tokens)
+    if not chunks:
+        report.skipped.append((path, "no text to index"))
+        return
+    key = file_key(path)
+    existing = set(store.chunk_ids(path)) if old is not None or store.count() else set()
+    title = str(doc.metadata.get("title") or f.stem)
+    base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
+    ids, seen_ids = [], set()
+    for c in chunks:
+        cid = f"{key}-{hashlib.sha1(c.embed_text.encode()).hexdigest()[:16]}"
+        while cid in seen_ids:  # the same text twice in one file
+            cid += "+"
+        seen_ids.add(cid)
+        ids.append(cid)
+    metas = [
+        {**base, "file": key, "path": path, "title": title, "section": c.section,
+         "start": c.start, "end": c.end, "index": c.index}
+        for c in chunks
+    ]
+    reuse = [i for i, cid in enumerate(ids) if cid in existing]
+    if reuse:  # same text as before: refresh positions, skip the encoder
+        store.update_meta([ids[i] for i in reuse], [metas[i] for i in reuse])
+    new = [i for i, cid in enumerate(ids) if cid not in existing]
+    pending = _Pending(
+        record=FileRecord(path=path, sha256=digest, chunks=len(chunks), title=title,
+                          ingested_at=time.time(), size=size),
+        stale=sorted(existing - set(ids)),
+        is_new=old is None,
+    )
+    report.chunks += len(chunks)
+    writer.add([ids[i] for i in new], [chunks[i].text for i in new],
+               [chunks[i].embed_text for i in new], [metas[i] for i in new], pending)

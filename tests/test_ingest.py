@@ -1,0 +1,178 @@
+"""Ingest end to end: seeds cleaned, incremental add/change/delete, bad input, model stamp."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import Assistant, IndexStoreError
+from tests.conftest import CORPUS, ROOT, SEEDS, needs_seeds
+
+
+def chunks_of(bot: Assistant, name: str) -> list[tuple[str, dict]]:
+    got = bot.store.chunks.get(include=["documents", "metadatas"])
+    return [(d, m) for d, m in zip(got["documents"], got["metadatas"], strict=True)
+            if Path(m["path"]).name == name]
+
+
+@needs_seeds
+def test_seeds_are_cleaned(tmp_path):
+    bot = Assistant.open(index_dir=tmp_path / "i", corpus_dir=SEEDS)
+    assert len(bot.documents()) == 4
+    s002 = chunks_of(bot, "002_aa2b2bb6419ca605.txt")
+    text = "\n".join(d for d, _ in s002)
+    assert "→" in text and "‚Üí" not in text
+    sections = {m["section"] for _, m in s002}
+    assert any("LLMOps" in s and s.endswith("Typical Tools") for s in sections), sections
+    s001 = chunks_of(bot, "001_6fa72138d25b2d3d.txt")
+    t1 = "\n".join(d for d, _ in s001)
+    assert "datePublished" not in t1 and "cuid" not in t1 and "substackcdn" not in t1
+    m1 = s001[0][1]
+    assert "Comparing DevOps" in m1["title"] and "mlops" in m1["tags"]
+    s000 = "\n".join(d for d, _ in chunks_of(bot, "000_3f5cdc803d25e11d.txt"))
+    assert "&#x20;" not in s000 and "DevSecOps" in s000
+    s003 = chunks_of(bot, "003_d603de128c1a6ee0.txt")
+    assert len(s003) >= 2
+    src = bot.store.chunks.get(include=["documents", "metadatas"])
+    for doc, meta in zip(src["documents"], src["metadatas"], strict=True):
+        assert meta["end"] - meta["start"] == len(doc)
+
+
+def write(p: Path, text: str) -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+DOC = "---\ntitle: {t}\n---\n# {t}\n\n## Definition\n\n{t} is a practice of {w} teams.\n"
+
+
+def test_incremental_add_change_delete(tmp_path):
+    docs = tmp_path / "docs"
+    write(docs / "a.md", DOC.format(t="Alphaops", w="alpha"))
+    write(docs / "b.md", DOC.format(t="Betaops", w="beta"))
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False)
+    r = bot.ingest([docs])
+    assert len(r.added) == 2 and r.embedded >= 2
+    gen = bot.store.generation()
+    r = bot.ingest([docs])  # unchanged: no embedding work, no new generation
+    assert len(r.unchanged) == 2 and r.embedded == 0 and not r.changed
+    assert bot.store.generation() == gen
+    write(docs / "a.md", DOC.format(t="Alphaops", w="gamma"))
+    (docs / "b.md").unlink()
+    write(docs / "sub" / "c.md", DOC.format(t="Cetaops", w="ceta"))
+    r = bot.ingest([docs])
+    assert [Path(p).name for p in r.updated] == ["a.md"]
+    assert [Path(p).name for p in r.removed] == ["b.md"]
+    assert [Path(p).name for p in r.added] == ["c.md"]
+    names = sorted(Path(d.path).name for d in bot.documents())
+    assert names == ["a.md", "c.md"]
+    texts = " ".join(s.text for s in bot.search("practice of teams", k=10))
+    assert "gamma" in texts and "alpha teams" not in texts and "beta" not in texts
+
+
+@pytest.mark.parametrize(
+    "name,content,reason",
+    [
+        ("bin.md", b"\x00\x01\x02binary\x00" * 50, "binary"),
+        ("empty.md", b"", "empty"),
+        ("blank.txt", b"  \n\n \t\n", "empty"),
+        ("big.md", b"word " * 300_000, "limit"),
+        ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "pdf"),
+    ],
+)
+def test_bad_files_are_skipped_with_a_reason(tmp_path, name, content, reason):
+    docs = tmp_path / "docs"
+    write(docs / "good.md", DOC.format(t="Goodops", w="good"))
+    (docs / name).write_bytes(content)
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False, max_file_mb=1)
+    r = bot.ingest([docs])
+    assert [Path(p).name for p in r.added] == ["good.md"]
+    skipped = dict((Path(p).name, why) for p, why in r.skipped)
+    assert reason in skipped[name].lower()
+
+
+def test_malformed_front_matter_is_ingested_with_warning(tmp_path):
+    docs = tmp_path / "docs"
+    write(docs / "fm.md", "---\ntitle: [unclosed\n: : :\n---\n# Fmops\n\nFmops is a thing.\n")
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False)
+    r = bot.ingest([docs])
+    assert len(r.added) == 1 and r.warnings
+    assert "unclosed" not in " ".join(d for d, _ in chunks_of(bot, "fm.md"))
+
+
+def test_model_change_is_detected(tmp_path):
+    docs = tmp_path / "docs"
+    write(docs / "a.md", DOC.format(t="Alphaops", w="alpha"))
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False)
+    bot.ingest([docs])
+    bot.store.bump("some/other-model", 768)  # as if another model had built the index
+    with pytest.raises(IndexStoreError, match="--rebuild"):
+        Assistant.open(index_dir=tmp_path / "i")
+
+
+def opsqa(*args: str, cwd: Path, env_extra: dict | None = None, timeout: float = 300):
+    import os
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_missing_path_is_an_error(tmp_path):
+    good = write(tmp_path / "docs" / "a.md", DOC.format(t="Alphaops", w="alpha"))
+    r = opsqa("ingest", str(good.parent), str(tmp_path / "nope"), "--index-dir",
+              str(tmp_path / "i"), cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    assert "nope" in r.stderr and "files added" in r.stdout
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_kill_mid_ingest_keeps_the_index_and_rerun_completes(tmp_path):
+    """kill -9 an ingest in the middle; the old index answers, a re-run completes it."""
+    import os
+    import signal
+    import time
+
+    idx = tmp_path / "i"
+    r = opsqa("ingest", str(CORPUS), "--index-dir", str(idx), cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    before = Assistant.open(index_dir=idx).ask("What is GitOps?").text
+    big = tmp_path / "big"
+    for i in range(60):
+        write(big / f"d{i}.md", DOC.format(t=f"Bulk{i}ops", w=f"bulk {i} " * 200))
+    p = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(big), "--index-dir",
+                          str(idx)], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(6)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    bot = Assistant.open(index_dir=idx)
+    assert bot.ask("What is GitOps?").text == before
+    r = opsqa("ingest", str(big), "--index-dir", str(idx), cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    bot = Assistant.open(index_dir=idx)
+    names = {Path(d.path).name for d in bot.documents()}
+    assert {f"d{i}.md" for i in range(60)} <= names
+    n = sum(d.chunks for d in bot.documents())
+    assert bot.store.count() == n  # no orphans, no duplicates
+
+
+def test_second_ingest_waits_or_refuses(tmp_path):
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False, ingest_lock_timeout=0.5)
+    with bot.store.ingest_lock(1), pytest.raises(IndexStoreError, match="another ingest"):
+        bot.ingest([CORPUS])
+
+
+def test_ask_json_cli(corpus_index):
+    r = opsqa("ask", "What is GitOps?", "--json", "--index-dir", str(corpus_index), cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) >= {"text", "refused", "mode", "sources", "timings_ms"}
+    assert not data["refused"] and "[1]" in data["text"]
+    assert {"path", "title", "section", "score", "text"} <= set(data["sources"][0])

@@ -1,0 +1,222 @@
+"""The web UI through its named API endpoints: a real Gradio server on loopback, gradio_client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+UPLOAD_MAX_MB = 0.2
+PRACTICE = """---
+title: QuuxOps
+---
+# QuuxOps
+
+QuuxOps is the practice of rotating zebra-striped frobnicator caches every Tuesday.
+QuuxOps teams use the Blorbtool scheduler to rotate the frobnicator caches.
+The goal of QuuxOps is to keep frobnicator latency below one heartbeat.
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(corpus_index, tmp_path_factory):
+    """A real UI server over a private copy of the corpus index; yields (client, bot)."""
+    from app import Assistant
+    from app.ui import build_ui, launch_options
+
+    d = tmp_path_factory.mktemp("ui-api") / "idx"
+    shutil.copytree(corpus_index, d)
+    bot = Assistant.open(index_dir=d, upload_max_mb=UPLOAD_MAX_MB, port=_free_port())
+    demo = build_ui(bot)
+    opts = launch_options(bot)
+    assert opts["server_name"] == "127.0.0.1" and opts["share"] is False
+    demo.launch(**opts, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{bot.settings.port}/", verbose=False)
+        yield client, bot
+    finally:
+        demo.close()
+
+
+def _cited(d: dict) -> set[int]:
+    import re
+
+    return {int(n) for n in re.findall(r"\[(\d+)\]", d["text"])}
+
+
+def test_ask_returns_cited_answer_with_sources(server):
+    client, _ = server
+    d = client.predict("What is GitOps?", "", api_name="/ask")
+    assert not d["refused"] and "GitOps" in d["text"]
+    assert 1 in _cited(d)
+    assert d["sources"] and all(k in d["sources"][0] for k in ("file", "title", "section"))
+    assert d["used"], "the answer should name the sentences it quoted"
+
+
+def test_stream_yields_growing_text(server):
+    client, _ = server
+    job = client.submit("What is DevSecOps?", "", api_name="/stream")
+    parts = list(job)
+    final = job.outputs()[-1]
+    assert len(parts) >= 2 and final.startswith(parts[0])
+    assert "[1]" in final
+
+
+def test_follow_up_uses_session_history(server):
+    _, bot = server
+    client = Client(f"http://127.0.0.1:{bot.settings.port}/", verbose=False)  # own session
+    first = client.predict("What is GitOps?", "", api_name="/follow_up")
+    assert not first["refused"]
+    second = client.predict("Which tools does it use?", "", api_name="/follow_up")
+    assert not second["refused"]
+    assert "Argo CD" in second["text"]
+
+
+def test_out_of_scope_is_a_refusal_not_an_error(server):
+    client, _ = server
+    d = client.predict("What is the recipe for a good sourdough bread?", "", api_name="/ask")
+    assert d["refused"]
+
+
+def test_upload_then_ask_then_delete(server, tmp_path):
+    client, bot = server
+    f = tmp_path / "quuxops.md"
+    f.write_text(PRACTICE, encoding="utf-8")
+    r = client.predict(handle_file(str(f)), "", api_name="/upload")
+    stored = Path(r["file"])
+    assert stored.parent == Path(bot.settings.index_dir).resolve() / "uploads"
+    assert r["chunks"] >= 1
+    docs = client.predict(api_name="/documents")
+    assert any(x["file"] == str(stored) for x in docs)
+    d = client.predict("What is QuuxOps?", "", api_name="/ask")
+    assert not d["refused"]
+    cited_paths = {d["sources"][n - 1]["file"] for n in _cited(d)}
+    assert str(stored) in cited_paths
+    gone = client.predict(str(stored), api_name="/delete")
+    assert gone["chunks_removed"] >= 1 and not stored.exists()
+    docs = client.predict(api_name="/documents")
+    assert all(x["file"] != str(stored) for x in docs)
+    d = client.predict("What is QuuxOps?", "", api_name="/ask")
+    assert all(s["file"] != str(stored) for s in d["sources"])
+
+
+def test_oversize_upload_is_refused(server, tmp_path):
+    client, bot = server
+    big = tmp_path / "big.md"
+    big.write_text("# Big\n\n" + "DevOps pipelines deploy often. " * 20_000, encoding="utf-8")
+    assert big.stat().st_size > UPLOAD_MAX_MB * 1_000_000
+    before = {r.path for r in bot.documents()}
+    with pytest.raises(Exception) as err:  # noqa: B017 - the server's own 413 or our refusal
+        client.predict(handle_file(str(big)), "", api_name="/upload")
+    assert "Traceback" not in str(err.value)
+    assert {r.path for r in bot.documents()} == before
+    assert not (Path(bot.settings.index_dir) / "uploads" / "big.md").exists()
+
+
+def test_oversize_checked_before_reading(tmp_path):
+    """The UI's own check (behind gradio's max_file_size) refuses by size, not content."""
+    from app.ui_files import UploadError, store_upload
+
+    big = tmp_path / "big.md"
+    with open(big, "wb") as fh:  # sparse: huge on paper, nothing to read
+        fh.truncate(50_000_000)
+    with pytest.raises(UploadError, match="limited to"):
+        store_upload(big, "big.md", tmp_path / "idx", max_mb=1)
+    assert not (tmp_path / "idx" / "uploads" / "big.md").exists()
+
+
+def test_traversal_name_is_sanitized(server, tmp_path):
+    client, bot = server
+    f = tmp_path / "note.md"
+    f.write_text(PRACTICE.replace("QuuxOps", "ZorbOps"), encoding="utf-8")
+    r = client.predict(handle_file(str(f)), "../../etc/passwd.md", api_name="/upload")
+    stored = Path(r["file"])
+    uploads = Path(bot.settings.index_dir).resolve() / "uploads"
+    assert stored.parent == uploads and stored.name == "passwd.md"
+    client.predict(str(stored), api_name="/delete")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\windows\\evil.TXT", "evil.txt"),
+        ("<script>x</script>.md", "script.md"),
+        ("...hidden.md", "hidden.md"),
+        ("ok name (1).html", "ok_name_1.html"),
+    ],
+)
+def test_safe_name(name, expected):
+    from app.ui_files import safe_name
+
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["run.sh", "x.md.exe", "passwd", ""])
+def test_unsafe_types_refused(name):
+    from app.ui_files import UploadError, safe_name
+
+    with pytest.raises(UploadError):
+        safe_name(name)
+
+
+def test_wrong_type_upload_refused(server, tmp_path):
+    client, _ = server
+    f = tmp_path / "run.md"
+    f.write_text("# x\n\nDevOps.", encoding="utf-8")
+    with pytest.raises(Exception, match="can be uploaded"):
+        client.predict(handle_file(str(f)), "run.sh", api_name="/upload")
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_a_readable_message(server, question):
+    client, _ = server
+    with pytest.raises(Exception) as err:  # noqa: B017 - gradio_client's AppError
+        client.predict(question, "", api_name="/ask")
+    msg = str(err.value)
+    assert "empty" in msg and "Traceback" not in msg
+
+
+def test_chat_endpoint_escapes_html(server):
+    client, _ = server
+    history, sources, *_ = client.predict(
+        "What is GitOps? <img src=x onerror=alert(1)>", api_name="/chat")
+    user = history[0]["content"]
+    text = user if isinstance(user, str) else str(user)
+    assert "<img" not in text and "&lt;img" in text
+    assert "<mark>" in sources or "oq-src" in sources
+
+
+def test_status_and_documents(server):
+    client, _ = server
+    st = client.predict(api_name="/status")
+    assert st["store"] == "embedded" and st["chunks"] > 0
+    docs = client.predict(api_name="/documents")
+    assert any(x["title"] == "GitOps" for x in docs)
+
+
+def test_concurrent_asks(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _ = server
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(4) as ex:
+        out = list(ex.map(lambda q: client.predict(q, "", api_name="/ask"),
+                          ["What is DevOps?", "What is MLOps?", "What is AIOps?", "What is LLMOps?"]))
+    assert all(not d["refused"] for d in out)
+    assert time.perf_counter() - t0 < 60
