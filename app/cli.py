@@ -80,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv and argv[0] in ("eval", "bench"):
+        # argparse.REMAINDER does not take leading --options ("opsqa eval --check")
+        args = argparse.Namespace(command=argv[0], rest=list(argv[1:]))
+    else:
+        args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 0
