@@ -217,7 +217,7 @@ def compose_general(plan: Plan, hits: list[Hit], comp: Composer, qvec: np.ndarra
                     encode: Callable[[list[str]], np.ndarray] | None) -> None:
     units = [u for h in hits[:4] for u in split_units(h)]
     ranked = rank_units(units, plan.query, qvec, encode)
-    chosen = []
+    chosen: list[Unit] = []
     for u in ranked[:6]:
         if comp.fits(u) and len(chosen) < 4:
             chosen.append(u)

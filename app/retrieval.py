@@ -79,9 +79,9 @@ class Retriever:
         if not force and now - self._checked < self.check_every:
             return
         with self._lock:
-            self._checked = now
             gen = self.store.generation()
             if gen == self._gen and not force:
+                self._checked = now
                 return
             rows = list(self.store.all_chunks())
             self._ids = [r[0] for r in rows]
@@ -101,6 +101,8 @@ class Retriever:
                 self._bm25 = bm
             self.terms = TermIndex(self._metas)
             self._gen = gen
+            # only now: concurrent callers must wait for the first build, not skip it
+            self._checked = now
 
     @property
     def size(self) -> int:
@@ -125,8 +127,9 @@ class Retriever:
         where = None
         if files:
             where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
-        res = self.store.chunks.query(
-            query_embeddings=[qvec.tolist()], n_results=n, where=where,
+        where_: Any = where
+        res: Any = self.store.chunks.query(
+            query_embeddings=[qvec.tolist()], n_results=n, where=where_,
             include=["documents", "metadatas", "distances"])
         dense_ids = res["ids"][0]
         pool: dict[str, tuple[str, dict[str, Any], float]] = {}
@@ -153,7 +156,7 @@ class Retriever:
                 rank += 1
         missing = [cid for cid, v in pool.items() if np.isnan(v[2])]
         if missing:  # lexical-only hits: score them densely too, for evidence and display
-            got = self.store.chunks.get(ids=missing, include=["embeddings"])
+            got: Any = self.store.chunks.get(ids=missing, include=["embeddings"])
             for cid, emb in zip(got["ids"], got["embeddings"], strict=False):
                 doc, meta, _ = pool[cid]
                 pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))

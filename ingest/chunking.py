@@ -40,6 +40,10 @@ _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 _PLAN_PROSE = ("sentences", "lines", "words", "chars")
 _PLAN_CODE = ("lines", "words", "chars")
+# Above this many characters per allowed token a span is not worth counting before splitting
+# (English WordPiece averages about 4-5); a wrong guess only makes an extra split, never an
+# oversized chunk.
+_CHARS_PER_TOKEN_MAX = 12
 
 
 def chunk_document(
@@ -99,10 +103,10 @@ def _sections(
             continue
         opening = _FENCE_OPEN.match(line)
         heading = _HEADING.match(line) if use_headings else None
-        if opening or heading or not stripped or by_lines or _LIST_ITEM.match(line):
-            if block_start >= 0:  # these lines end the current paragraph or item
-                blocks.append((block_start, block_end, False))
-                block_start = -1
+        ends_block = opening or heading or not stripped or by_lines or _LIST_ITEM.match(line)
+        if ends_block and block_start >= 0:  # the current paragraph or list item is done
+            blocks.append((block_start, block_end, False))
+            block_start = -1
         if opening:
             block_start, block_end, fence = start, end, opening.group(1)
         elif heading:
@@ -149,31 +153,49 @@ def _header(title: str, section: str) -> str:
 class _Packer:
     """Counts, splits and packs block spans of one document's text."""
 
-    def __init__(
-        self, text: str, count: Callable[[str], int], max_tokens: int, target: int
-    ) -> None:
+    def __init__(self, text: str, count: Callable[[str], int], max_tokens: int, target: int) -> None:
         self.text = text
         self.count = count
         self.max = max_tokens
         self.target = target
         self.special = count("")  # [CLS] and [SEP], counted once per string
         self.header_tokens = 0
+        self.header_cache: dict[str, int] = {}
 
     def fit_header(self, header: str) -> str:
         # A pathological title or heading must not crowd out the text: cap it at a third.
-        while header and self.count(header) > self.max // 3:
+        n = self._header_count(header)
+        while n > self.max // 3:
             header = header[: len(header) * 4 // 5].rstrip()
-        self.header_tokens = self.count(header + "\n") if header else self.special
+            n = self._header_count(header)
+        self.header_tokens = n
         return header
+
+    def _header_count(self, header: str) -> int:
+        if header not in self.header_cache:  # consecutive sections share most headers
+            self.header_cache[header] = self.count(header) if header else self.special
+        return self.header_cache[header]
 
     def pack(self, header: str, blocks: list[tuple[int, int, bool]]) -> Iterator[tuple[int, int]]:
         budget = self.max - self.header_tokens
+        whole = self._strip(blocks[0][0], blocks[-1][1])
+        # Most sections are short: one exact count of the whole embed text settles them.
+        if whole and whole[1] - whole[0] <= self.target * _CHARS_PER_TOKEN_MAX // 2:
+            body = self.text[whole[0] : whole[1]]
+            if self.count(f"{header}\n{body}" if header else body) <= self.target:
+                yield whole
+                return
         units: list[Span] = []
         for start, end, is_code in blocks:
             span = self._strip(start, end)
-            if span:
+            if not span:
+                continue
+            plan = _PLAN_CODE if is_code else _PLAN_PROSE
+            if span[1] - span[0] > budget * _CHARS_PER_TOKEN_MAX:
+                n = budget + 1  # cannot fit anyway: skip counting, go straight to splitting
+            else:
                 n = self._tokens(*span)
-                units.extend(self._fit(*span, n, _PLAN_CODE if is_code else _PLAN_PROSE, budget))
+            units.extend(self._fit(*span, n, plan, budget))
         group: list[Span] = []
         total = self.header_tokens
         for unit in units:
@@ -221,9 +243,7 @@ class _Packer:
                 return out
         return [(start, end, n)]  # a single character: nothing left to split
 
-    def _pieces(
-        self, start: int, end: int, n: int, how: str, budget: int
-    ) -> list[tuple[int, int] | None]:
+    def _pieces(self, start: int, end: int, n: int, how: str, budget: int) -> list[tuple[int, int] | None]:
         piece = self.text[start:end]
         if how == "sentences":
             cuts = [m.end() for m in _SENTENCE_END.finditer(piece)]

@@ -29,9 +29,7 @@ import charset_normalizer
 import ftfy
 import yaml
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
-)
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
 
 
 class SkipFile(Exception):
@@ -84,9 +82,10 @@ def _walk(root: Path) -> Iterable[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
-            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                if path.is_file():  # dangling symlinks are not files
-                    yield path.resolve()
+            supported = path.suffix.lower() in SUPPORTED_SUFFIXES
+            # is_file() is False for dangling symlinks
+            if supported and not name.startswith(".") and path.is_file():
+                yield path.resolve()
 
 
 def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
@@ -108,8 +107,7 @@ def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
         size = os.stat(path).st_size
         if size > max_bytes:
             raise SkipFile(
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit"
-                " (max_file_mb)"
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (max_file_mb)"
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -175,7 +173,7 @@ def decode_bytes(data: bytes) -> str:
         if data.startswith(bom):
             return _repair(data[len(bom) :].decode(encoding, errors="replace"))
     try:
-        return _repair(data.decode("utf-8"))
+        return _repair(data.decode("utf-8"))  # decode() is the only thing that can raise here
     except UnicodeDecodeError:
         pass
     text = data.decode("latin-1")
@@ -249,7 +247,13 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:
         if key in _LIST_KEYS:
             items = value.split(",") if isinstance(value, str) else value
             if isinstance(items, list):
-                meta[key] = [str(v).strip().lstrip("#") for v in items if str(v).strip()]
+                # Scalars only: str() of a nested list built from YAML aliases ("billion
+                # laughs") is exponentially long and would hang the ingest.
+                meta[key] = [
+                    str(v).strip().lstrip("#")
+                    for v in items
+                    if isinstance(v, str | int | float) and str(v).strip()
+                ]
         elif isinstance(value, bool | int | float | str):
             meta[key] = value.strip() if isinstance(value, str) else value
         elif isinstance(value, dt.date | dt.datetime):
@@ -291,9 +295,7 @@ _URL = re.compile(r"<?https?://[^\s<>)\]]+>?")
 _RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
 _STRONG = re.compile(r"(\*\*|(?<!\w)__)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _CODE_SPAN = re.compile(r"(`+[^`]*`+)")
-_RAW_HTML = re.compile(
-    r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<img\b[^>]*>", re.I | re.S
-)
+_RAW_HTML = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<img\b[^>]*>", re.I | re.S)
 
 
 def _drop_url(match: re.Match[str]) -> str:
@@ -330,8 +332,9 @@ def _clean_common(text: str) -> str:
 
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "template", "svg", "iframe"})
 _BLOCK_TAGS = frozenset(
-    "p div br tr table section article header footer main nav aside blockquote pre ul ol"
-    " dl dt dd figure figcaption hr form fieldset details summary address".split()
+    {"p", "div", "br", "tr", "table", "section", "article", "header", "footer", "main", "nav"}
+    | {"aside", "blockquote", "pre", "ul", "ol", "dl", "dt", "dd", "figure", "figcaption", "hr"}
+    | {"form", "fieldset", "details", "summary", "address"}
 )
 
 

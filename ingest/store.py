@@ -62,6 +62,10 @@ class IndexStore:
         self.index_dir = Path(index_dir)
         self.name = collection
         self.remote = bool(chroma_host)
+        # chromadb's own types are stricter than its runtime; we hold its objects as Any.
+        self.client: Any
+        self.chunks: Any
+        self.files: Any
         self.where = f"chroma server {chroma_host}:{chroma_port}" if self.remote else str(
             self.index_dir / "chroma")
         try:
