@@ -7,3 +7,7 @@ class OpsqaError(Exception):
 
 class IndexStoreError(OpsqaError):
     """The index is missing, damaged, locked, or built with another embedding model."""
+
+
+class SkipFile(Exception):
+    """A file that cannot be ingested; str(exc) is the one-line reason shown to users."""
