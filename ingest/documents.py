@@ -27,11 +27,12 @@ import charset_normalizer
 import ftfy
 import yaml
 
+from ingest.errors import SkipFile  # re-exported: part of this module's API
+from ingest.formats import html_to_text, pdf_text
+
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
 
 
-from ingest.errors import SkipFile  # noqa: E402  (re-exported: part of this module's API)
-from ingest.formats import html_to_text, pdf_text  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from eval.runner import load_dataset, main
 PASSAGE = ("GitOps is an operational model built on DevOps in which declarative infrastructure "
            "and application code live in Git, the single source of truth. GitOps can be "
            "summarized as DevOps plus Git as the source of truth.")
-TOOLS = "Typical GitOps tools include:\n\n- **Argo CD**: a Kubernetes controller.\n- **Helm**: charts."
+TOOLS = ("Typical GitOps tools include:\n\n- **Argo CD**: a Kubernetes controller.\n"
+         "- **Helm**: charts.")
 
 
 def src(text: str, path: str = "corpus/gitops.md") -> Source:

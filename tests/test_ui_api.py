@@ -194,8 +194,7 @@ def test_empty_question_is_a_readable_message(server, question):
 
 def test_chat_endpoint_escapes_html(server):
     client, _ = server
-    history, sources, *_ = client.predict(
-        "What is GitOps? <img src=x onerror=alert(1)>", api_name="/chat")
+    history, sources, *_ = client.predict("What is GitOps? <img src=x onerror=alert(1)>", api_name="/chat")
     user = history[0]["content"]
     text = user if isinstance(user, str) else str(user)
     assert "<img" not in text and "&lt;img" in text
@@ -216,7 +215,32 @@ def test_concurrent_asks(server):
     client, _ = server
     t0 = time.perf_counter()
     with ThreadPoolExecutor(4) as ex:
-        out = list(ex.map(lambda q: client.predict(q, "", api_name="/ask"),
-                          ["What is DevOps?", "What is MLOps?", "What is AIOps?", "What is LLMOps?"]))
+        out = list(
+            ex.map(
+                lambda q: client.predict(q, "", api_name="/ask"),
+                ["What is DevOps?", "What is MLOps?", "What is AIOps?", "What is LLMOps?"],
+            )
+        )
     assert all(not d["refused"] for d in out)
     assert time.perf_counter() - t0 < 60
+
+
+def test_render_escapes_passages_and_highlights_inside_escaping():
+    from app import Answer, Source
+    from app.ui_render import answer_markdown, sources_html
+
+    passage = 'Teams paste <script>x()</script> here. <b onclick="y()">Bold</b> claim & more.'
+    src = Source(path="/d/<evil>.md", title="<i>T</i>", section="S<1>", text=passage, score=0.5)
+    a = Answer(
+        text="Claim <img src=x onerror=z()> [1]",
+        sources=(src,),
+        used=((0, '<b onclick="y()">Bold</b> claim & more.'),),
+    )
+    html = sources_html(a)
+    assert "<script>" not in html and "<b " not in html and "<i>" not in html
+    assert "&lt;script&gt;x()&lt;/script&gt;" in html
+    assert "<mark>&lt;b onclick=&quot;y()&quot;&gt;Bold&lt;/b&gt; claim &amp; more.</mark>" in html
+    assert "<img" not in answer_markdown(a)
+    refused = Answer(text="The documents do not cover this. Nearest topics: GitOps.", refused=True)
+    assert "Not covered by the documents" in answer_markdown(refused)
+    assert "oq-refusal" in sources_html(refused)
