@@ -38,6 +38,7 @@ BOUNDARY_Q = re.compile(
     r"\bsame (thing )?as\b|\bsynonyms?\b|\binterchangeabl|\bidentical\b|\bmerge|\bequivalent|"
     r"\bjust another name\b|\bpart of\b|\bsubset\b", re.I)
 FOLLOW_UP = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|both)\b", re.I)
+_TAG = re.compile(r"<[^<>]{0,300}>")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
@@ -57,8 +58,9 @@ class Plan:
 
 
 def clean_question(q: str) -> str:
-    """NFC-normalise and remove control and zero-width characters; collapse spaces."""
+    """NFKC-normalise; drop control and zero-width characters and HTML tags; collapse spaces."""
     q = unicodedata.normalize("NFKC", q)
+    q = _TAG.sub(" ", q)  # markup is never part of a question about the documents
     q = _CTRL.sub(" ", q)
     return re.sub(r"\s+", " ", q).strip()
 

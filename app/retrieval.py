@@ -55,6 +55,32 @@ def lexical_tokens(text: str) -> list[str]:
     return [normalize_word(t) for t in _TOKEN.findall(text.lower())]
 
 
+@dataclass(frozen=True)
+class _Lexical:
+    """One consistent snapshot of the store's chunks with their BM25 index and terms."""
+
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    bm25: Any
+    vocab: set[str]
+    terms: TermIndex
+
+    @classmethod
+    def build(cls, rows: list[tuple[str, str, dict[str, Any]]]) -> _Lexical:
+        tokens = [lexical_tokens(f"{m.get('title', '')} {m.get('section', '')} {t}")
+                  for _, t, m in rows]
+        bm = None
+        if rows:
+            import bm25s
+
+            bm = bm25s.BM25()
+            bm.index(tokens, show_progress=False)
+        metas = [r[2] for r in rows]
+        return cls([r[0] for r in rows], [r[1] for r in rows], metas, bm,
+                   {w for toks in tokens for w in toks}, TermIndex(metas))
+
+
 class Retriever:
     """Searches one ``IndexStore`` with one query ``Encoder``."""
 
@@ -65,12 +91,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._gen = -1
         self._checked = 0.0
-        self._ids: list[str] = []
-        self._texts: list[str] = []
-        self._metas: list[dict[str, Any]] = []
-        self._bm25: Any = None
-        self.terms = TermIndex([])
-        self.vocab: set[str] = set()
+        self._snap = _Lexical([], [], [], None, set(), TermIndex([]))
 
     # -- keeping the lexical side in step ---------------------------------------------------
     def sync(self, force: bool = False) -> None:
@@ -84,32 +105,26 @@ class Retriever:
                 self._checked = now
                 return
             rows = list(self.store.all_chunks())
-            self._ids = [r[0] for r in rows]
-            self._texts = [r[1] for r in rows]
-            self._metas = [r[2] for r in rows]
-            corpus_tokens = [
-                lexical_tokens(f"{m.get('title', '')} {m.get('section', '')} {t}")
-                for _, t, m in rows
-            ]
-            self.vocab = {w for toks in corpus_tokens for w in toks}
-            self._bm25 = None
-            if rows:
-                import bm25s
-
-                bm = bm25s.BM25()
-                bm.index(corpus_tokens, show_progress=False)
-                self._bm25 = bm
-            self.terms = TermIndex(self._metas)
+            # Build aside and swap in one assignment: concurrent searches see old or new.
+            self._snap = _Lexical.build(rows)
             self._gen = gen
             # only now: concurrent callers must wait for the first build, not skip it
             self._checked = now
 
     @property
     def size(self) -> int:
-        return len(self._ids)
+        return len(self._snap.ids)
+
+    @property
+    def terms(self) -> TermIndex:
+        return self._snap.terms
+
+    @property
+    def vocab(self) -> set[str]:
+        return self._snap.vocab
 
     def metas(self) -> list[dict[str, Any]]:
-        return self._metas
+        return self._snap.metas
 
     # -- search -----------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
@@ -119,11 +134,12 @@ class Retriever:
                qvec: np.ndarray | None = None) -> list[Hit]:
         """Top ``k`` chunks for ``query``; ``files`` restricts to those file keys."""
         self.sync()
-        if not self._ids:
+        snap = self._snap
+        if not snap.ids:
             return []
         if qvec is None:
             qvec = self.embed_query(query)
-        n = min(CANDIDATES, len(self._ids))
+        n = min(CANDIDATES, len(snap.ids))
         where = None
         if files:
             where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
@@ -138,21 +154,21 @@ class Retriever:
             pool[cid] = (doc, meta, 1.0 - float(dist))
         fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
         qtok = lexical_tokens(query)
-        if self._bm25 is not None and qtok:
+        if snap.bm25 is not None and qtok:
             allowed = set(files) if files else None
-            docs, scores = self._bm25.retrieve([qtok], k=min(len(self._ids), n * 3),
+            docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
                                                show_progress=False, n_threads=1)
             rank = 0
             for idx, sc in zip(docs[0], scores[0], strict=False):
                 if sc <= 0 or rank >= n:
                     break
-                meta = self._metas[int(idx)]
+                meta = snap.metas[int(idx)]
                 if allowed is not None and meta.get("file") not in allowed:
                     continue
-                cid = self._ids[int(idx)]
+                cid = snap.ids[int(idx)]
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
                 if cid not in pool:
-                    pool[cid] = (self._texts[int(idx)], meta, float("nan"))
+                    pool[cid] = (snap.texts[int(idx)], meta, float("nan"))
                 rank += 1
         missing = [cid for cid, v in pool.items() if np.isnan(v[2])]
         if missing:  # lexical-only hits: score them densely too, for evidence and display

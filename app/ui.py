@@ -1,0 +1,188 @@
+"""The Gradio web UI: chat with cited sources, a compare view, and the documents tab.
+
+Layout only: the actions live in ``app.ui_handlers`` and all escaping in ``app.ui_render``.
+Serving is loopback by default, never shared, optional basic auth from settings, and the
+queue bounds how many answers run at once. Named API endpoints (ask, stream, follow_up,
+upload, delete, documents, status) make the same actions scriptable with gradio_client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import gradio as gr  # noqa: E402
+
+from app import Assistant, ConfigError  # noqa: E402
+from app.ui_files import ALLOWED_SUFFIXES  # noqa: E402
+from app.ui_handlers import Handlers, discipline_choices  # noqa: E402
+from app.ui_render import CSS, documents_html, sources_html, status_markdown  # noqa: E402
+
+log = logging.getLogger("opsqa.ui")
+
+EXAMPLES = [
+    "What is GitOps?",
+    "Which tools does it use?",
+    "How does MLOps differ from DataOps?",
+    "What are the core practices of DevSecOps?",
+    "What is the goal of AIOps?",
+]
+
+
+def build_ui(bot: Assistant) -> gr.Blocks:
+    """Build the UI over ``bot`` (launch it with ``launch_options(bot)``).
+
+    Args:
+        bot: an opened ``Assistant``; the UI only calls its public methods.
+
+    Returns:
+        The ``gr.Blocks`` app, queued with ``settings.concurrency_limit``.
+    """
+    h = Handlers(bot)
+    modes = bot.modes() or ["extractive"]
+    default_mode = bot.settings.mode if bot.settings.mode in modes else modes[0]
+    records = bot.documents()
+    names = discipline_choices(records)
+
+    with gr.Blocks(title="opsqa", analytics_enabled=False) as demo:
+        conv = gr.State(None)  # one Conversation per browser session, made on first question
+        gr.Markdown(
+            "# opsqa\nGrounded, cited answers about ops disciplines from your "
+            "documents. When the documents do not cover a question, it says so."
+        )
+        with gr.Tab("Chat"), gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    height=480,
+                    elem_id="oq-chat",
+                    sanitize_html=True,
+                    feedback_options=None,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        placeholder="Ask about DevOps, GitOps, MLOps…",
+                        show_label=False,
+                        scale=5,
+                        elem_id="oq-question",
+                        max_lines=4,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="oq-send")
+                with gr.Row():
+                    mode = gr.Radio(
+                        modes,
+                        value=default_mode,
+                        label="Answer mode",
+                        interactive=len(modes) > 1,
+                        scale=3,
+                    )
+                    clear = gr.Button("Clear conversation", scale=1, elem_id="oq-clear")
+                gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html(None), elem_id="oq-sources")
+        with gr.Tab("Compare"):
+            gr.Markdown(
+                "Pick two disciplines from the indexed documents to see them side "
+                "by side; every cell is answered from the documents and cited."
+            )
+            with gr.Row():
+                left = gr.Dropdown(names, value=names[0] if names else None, label="First")
+                right = gr.Dropdown(names, value=names[1] if len(names) > 1 else None, label="Second")
+                go = gr.Button("Compare", variant="primary")
+            table = gr.HTML(elem_id="oq-compare")
+        with gr.Tab("Documents"):
+            status = gr.Markdown(status_markdown(bot.status()))
+            docs = gr.HTML(documents_html(records), elem_id="oq-docs")
+            with gr.Row():
+                with gr.Column():
+                    files = gr.File(
+                        label=f"Upload ({', '.join(ALLOWED_SUFFIXES)}; up to "
+                        f"{bot.settings.upload_max_mb:g} MB each)",
+                        file_count="multiple",
+                        file_types=list(ALLOWED_SUFFIXES),
+                    )
+                    add = gr.Button("Add to index", variant="primary")
+                with gr.Column():
+                    victim = gr.Dropdown([r.path for r in records], label="Document to delete", value=None)
+                    delete = gr.Button("Delete from index", variant="stop")
+                    refresh = gr.Button("Refresh")
+            result = gr.Markdown()
+        with gr.Column(visible=False):  # inputs and outputs of the API-only endpoints
+            api_question = gr.Textbox()
+            api_mode = gr.Textbox()
+            api_file = gr.File()
+            api_filename = gr.Textbox()
+            api_out = gr.JSON()
+            api_follow = gr.Button()
+            api_upload = gr.Button()
+
+        chat_in = [question, chatbot, conv, mode]
+        chat_out = [chatbot, sources, conv, question]
+        question.submit(h.chat, chat_in, chat_out, api_name="chat_submit", api_visibility="private")
+        send.click(h.chat, chat_in, chat_out, api_name="chat")
+        clear.click(h.clear, [conv], [chatbot, sources, conv, question], api_name="clear")
+        go.click(h.compare, [left, right, mode], [table], api_name="compare")
+        refresh_out = [status, docs, victim, left, right]
+        add.click(
+            h.upload,
+            [files],
+            [result, *refresh_out],
+            api_name="ui_upload",
+            api_visibility="private",
+        )
+        delete.click(
+            h.delete,
+            [victim],
+            [result, *refresh_out],
+            api_name="ui_delete",
+            api_visibility="private",
+        )
+        refresh.click(h.refresh, None, refresh_out, api_name="refresh", api_visibility="private")
+        demo.load(h.refresh, None, refresh_out, api_name="on_load", api_visibility="private")
+
+        api_follow.click(h.follow_up, [api_question, api_mode, conv], [api_out, conv], api_name="follow_up")
+        api_upload.click(h.upload_api, [api_file, api_filename], [api_out], api_name="upload")
+        gr.api(h.ask, api_name="ask")
+        gr.api(h.stream, api_name="stream")
+        gr.api(h.delete_api, api_name="delete")
+        gr.api(h.documents, api_name="documents")
+        gr.api(h.status, api_name="status")
+
+    demo.queue(default_concurrency_limit=bot.settings.concurrency_limit)
+    return demo
+
+
+def launch_options(bot: Assistant) -> dict[str, object]:
+    """Keyword arguments for ``Blocks.launch``: loopback host, auth, limits, no sharing.
+
+    Raises:
+        ConfigError: ``auth`` is set but not ``user:password``.
+    """
+    s = bot.settings
+    opts: dict[str, object] = {
+        "server_name": s.host,
+        "server_port": s.port,
+        "share": False,
+        "show_error": False,
+        "max_file_size": int(s.upload_max_mb * 1_000_000),
+        "css": CSS,
+        "footer_links": ["api"],
+    }
+    auth = s.auth.get_secret_value()
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not (sep and user and password):
+            raise ConfigError("auth must look like user:password (OPSQA_AUTH)")
+        opts["auth"] = (user, password)
+    return opts
+
+
+def serve(bot: Assistant) -> None:
+    """Serve the UI until interrupted (blocking)."""
+    demo = build_ui(bot)
+    opts = launch_options(bot)
+    log.info("opsqa UI on http://%s:%s", opts["server_name"], opts["server_port"])
+    demo.launch(**opts)  # type: ignore[arg-type]

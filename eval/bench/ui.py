@@ -1,0 +1,199 @@
+"""`opsqa bench ui`: N concurrent gradio_client users asking the web UI on loopback.
+
+Each client (one thread, one session) asks questions from a fixed list in turn until the time
+is up or its share of the request budget is spent, and every answer is checked: not refused,
+carries a ``[n]`` citation, and contains the expected key word. Any wrong answer or error makes
+the run fail (exit 1). The server only ever listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+QUESTIONS: list[tuple[str, str]] = [
+    ("What is GitOps?", "Git"),
+    ("What is DevOps?", "DevOps"),
+    ("What is DevSecOps?", "security"),
+    ("What is MLOps?", "model"),
+    ("What is DataOps?", "data"),
+    ("What is AIOps?", "AIOps"),
+    ("What is LLMOps?", "LLMOps"),
+    ("Which tools does GitOps use?", "Argo CD"),
+]
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(args: argparse.Namespace, port: int) -> Callable[[], None]:
+    """Start the UI on 127.0.0.1:port and wait until it answers; returns a stop function."""
+    if args.in_process:
+        from app import Assistant
+        from app.ui import build_ui, launch_options
+
+        over = {"index_dir": args.index_dir, "concurrency_limit": args.concurrency}
+        bot = Assistant.open(host="127.0.0.1", port=port, **over)
+        demo = build_ui(bot)
+        opts = {**launch_options(bot), "auth": None}
+        demo.launch(**opts, prevent_thread_lock=True, quiet=True)
+        return demo.close
+    env = {k: v for k, v in os.environ.items() if k != "OPSQA_AUTH"}  # the clients log in as no one
+    if args.concurrency:
+        env["OPSQA_CONCURRENCY_LIMIT"] = str(args.concurrency)
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    if args.index_dir:
+        cmd += ["--index-dir", args.index_dir]
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - not a pipe: a chatty server never blocks
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    import httpx
+
+    end = time.monotonic() + 300  # a first run may build the index
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            raise SystemExit(f"opsqa bench ui: the server exited:\n{err[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return stop
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop()
+    raise SystemExit("opsqa bench ui: the server did not come up within 300 s")
+
+
+def _check(d: dict, expected: str) -> str:
+    text = str(d.get("text", ""))
+    if d.get("refused"):
+        return "refused"
+    if not re.search(r"\[\d+\]", text):
+        return "no citation"
+    if expected.lower() not in text.lower():
+        return f"missing {expected!r}"
+    return ""
+
+
+def _client_loop(url: str, n: int, budget: int, deadline: float, tally: Tally) -> None:
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False)
+    except Exception as exc:  # noqa: BLE001 - counted, reported, fails the run
+        with tally.lock:
+            tally.errors.append(f"client {n}: connect: {exc}")
+        return
+    i = n
+    for _ in range(budget):
+        if time.perf_counter() >= deadline:
+            break
+        q, expected = QUESTIONS[i % len(QUESTIONS)]
+        i += 1
+        t0 = time.perf_counter()
+        try:
+            d = client.predict(q, "", api_name="/ask")
+            problem = _check(d, expected)
+        except Exception as exc:  # noqa: BLE001
+            problem = f"error: {exc}"
+        dt = time.perf_counter() - t0
+        with tally.lock:
+            tally.latencies.append(dt)
+            if problem:
+                tally.errors.append(f"{q!r}: {problem}")
+
+
+def _pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="opsqa bench ui", description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    p.add_argument("--seconds", type=float, default=30.0, help="run time (default 30)")
+    p.add_argument("--max-requests", type=int, default=5000, help="total request budget")
+    p.add_argument("--index-dir", help="index to serve (default: settings)")
+    p.add_argument("--concurrency", type=int, help="server queue concurrency (default: settings)")
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the server in this process (shares the GIL with the clients)",
+    )
+    args = p.parse_args(argv)
+    if args.clients < 1 or args.seconds <= 0:
+        p.error("--clients and --seconds must be positive")
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    stop = _start_server(args, port)
+    tally = Tally()
+    try:
+        budget = max(1, args.max_requests // args.clients)
+        t0 = time.perf_counter()
+        deadline = t0 + args.seconds
+        threads = [
+            threading.Thread(target=_client_loop, args=(url, n, budget, deadline, tally), daemon=True)
+            for n in range(args.clients)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=args.seconds + 120)
+        wall = time.perf_counter() - t0
+    finally:
+        stop()
+    lat = tally.latencies
+    print(f"clients      {args.clients}")
+    where = "in-process" if args.in_process else "separate process"
+    print(f"server       {url} ({where}, queue concurrency {args.concurrency or 'default'})")
+    print(f"requests     {len(lat)}")
+    print(f"errors       {len(tally.errors)}")
+    print(f"p50 latency  {_pct(lat, 50) * 1000:.0f} ms")
+    print(f"p95 latency  {_pct(lat, 95) * 1000:.0f} ms")
+    print(f"mean latency {statistics.fmean(lat) * 1000 if lat else 0:.0f} ms")
+    print(f"throughput   {len(lat) / wall if wall else 0:.1f} answers/s over {wall:.1f} s")
+    for e in tally.errors[:10]:
+        print(f"  ! {e}")
+    return 1 if tally.errors or not lat else 0
