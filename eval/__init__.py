@@ -1,0 +1,1 @@
+"""opsqa evaluation: golden questions, metrics, runner, report and baseline gate."""

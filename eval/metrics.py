@@ -1,0 +1,269 @@
+"""Scoring without an LLM judge: retrieval ranks, key facts, grounding, citations, scope."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+
+from app import Answer
+from app.grounding import supported
+
+MARKS = re.compile(r"((?:\s*\[\d+\])+)")
+MARK = re.compile(r"\[(\d+)\]")
+SENT_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+RETRIEVAL = ("hit@1", "hit@5", "mrr", "ndcg@5")
+
+
+def clean_text(text: str) -> str:
+    """Answer text for matching: no [n] markers or markdown emphasis, one space, lower case."""
+    text = MARK.sub(" ", text)
+    text = re.sub(r"[*_`#]+", "", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s*_`#]+", " ", text).strip().lower()
+
+
+# -- retrieval -------------------------------------------------------------------------------
+def basename(path: str) -> str:
+    return PurePath(str(path)).name
+
+
+def retrieval_scores(paths: Sequence[str], expected: Iterable[str], k: int = 5) -> dict[str, float]:
+    """hit@1, hit@k, MRR and nDCG@k of ranked ``paths`` against the ``expected`` basenames.
+
+    nDCG counts each expected file once (its best rank), so a file split into many chunks
+    does not inflate the score; the ideal ranking puts min(#expected, k) files first.
+    """
+    want = {basename(e) for e in expected}
+    names = [basename(p) for p in paths[:k]]
+    hits = [n in want for n in names]
+    first = next((i for i, h in enumerate(hits) if h), None)
+    seen: set[str] = set()
+    dcg = 0.0
+    for i, n in enumerate(names):
+        if n in want and n not in seen:
+            seen.add(n)
+            dcg += 1 / math.log2(i + 2)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(want), k)))
+    return {"hit@1": float(bool(hits and hits[0])), "hit@5": float(first is not None),
+            "mrr": 0.0 if first is None else 1 / (first + 1),
+            "ndcg@5": dcg / ideal if ideal else 0.0}
+
+
+# -- key facts -------------------------------------------------------------------------------
+def key_facts(text: str, groups: Sequence[dict[str, Any]], need: int | None = None
+              ) -> dict[str, Any]:
+    """Match key-fact groups (``{any: [...], need: 1}``) against the answer ``text``.
+
+    Returns:
+        matched / total groups, recall, ``passed`` (matched >= need, default all) and the
+        first alternative of each missing group.
+    """
+    t = clean_text(text)
+    matched, missing = 0, []
+    for g in groups:
+        alts = [str(a).lower() for a in g.get("any", [])]
+        if sum(a in t for a in alts) >= int(g.get("need", 1)):
+            matched += 1
+        else:
+            missing.append(alts[0] if alts else "?")
+    total = len(groups)
+    need = total if need is None else need
+    return {"matched": matched, "total": total, "recall": matched / total if total else 1.0,
+            "passed": matched >= need, "missing": missing}
+
+
+def forbidden(text: str, words: Iterable[str]) -> list[str]:
+    """The forbidden strings that occur in ``text`` (case-insensitive)."""
+    low = text.lower()
+    return [w for w in words if w.lower() in low]
+
+
+# -- grounding and citations -----------------------------------------------------------------
+def claims(text: str) -> list[tuple[str, list[int]]]:
+    """The answer's sentences with the citation numbers each carries.
+
+    Lines are split at citation markers and sentence ends; a marker belongs to the sentence
+    it follows. Bullets, markers and blank lines are stripped.
+    """
+    out: list[tuple[str, list[int]]] = []
+    for line in text.splitlines():
+        line = BULLET.sub("", line).strip()
+        if not line:
+            continue
+        parts = MARKS.split(line)
+        # parts: text, markers, text, markers, ..., trailing text
+        for i in range(0, len(parts), 2):
+            seg = parts[i].strip()
+            nums = [int(n) for n in MARK.findall(parts[i + 1])] if i + 1 < len(parts) else []
+            sents = [s.strip() for s in SENT_END.split(seg) if s.strip()]
+            for j, s in enumerate(sents):
+                out.append((s, nums if j == len(sents) - 1 else []))
+    return [(s, n) for s, n in out if re.search(r"[A-Za-z0-9]", s)]
+
+
+def _stands_in(sentence: str, passage: str) -> bool:
+    s = BULLET.sub("", sentence).strip()
+    return _norm(s) in _norm(passage) or supported(s, passage)
+
+
+def groundedness(answer: Answer) -> dict[str, Any]:
+    """Share of answer sentences that stand in (or are supported by) a cited source.
+
+    A sentence is checked against the sources it cites; an uncited sentence against every
+    source the answer cites (or all its sources when it cites none).
+    """
+    if answer.refused or not answer.text.strip():
+        return {"score": None, "unsupported": []}
+    cs = claims(answer.text)
+    srcs = answer.sources
+    cited_all = sorted({n for _, ns in cs for n in ns if 1 <= n <= len(srcs)})
+    fallback = [srcs[n - 1].text for n in cited_all] or [s.text for s in srcs]
+    bad = []
+    for s, ns in cs:
+        passages = [srcs[n - 1].text for n in ns if 1 <= n <= len(srcs)] or fallback
+        if not any(_stands_in(s, p) for p in passages) and not _stands_in(s, " ".join(passages)):
+            bad.append(s)
+    n = len(cs)
+    return {"score": (n - len(bad)) / n if n else 0.0, "unsupported": bad}
+
+
+def citation_validity(answer: Answer) -> dict[str, Any]:
+    """Every [n] is in 1..len(sources) and its sentence stands in / is supported by source n.
+
+    An answer (not a refusal) that cites nothing is invalid: grounded answers must cite.
+    """
+    if answer.refused:
+        return {"valid": None, "share": None, "problems": []}
+    srcs = answer.sources
+    problems, total, good = [], 0, 0
+    for s, ns in claims(answer.text):
+        joined = " ".join(srcs[n - 1].text for n in ns if 1 <= n <= len(srcs))
+        for n in ns:
+            total += 1
+            if not 1 <= n <= len(srcs):
+                problems.append(f"[{n}] out of range 1..{len(srcs)}")
+            elif not (_stands_in(s, srcs[n - 1].text) or _stands_in(s, joined)):
+                problems.append(f"[{n}] does not support: {s[:80]}")
+            else:
+                good += 1
+    if total == 0:
+        problems.append("no citation markers")
+    return {"valid": not problems, "share": good / total if total else 0.0,
+            "problems": problems}
+
+
+def similarity(encode: Callable[[list[str]], np.ndarray], text: str, reference: str) -> float:
+    """Cosine of the answer (markers removed) and the reference, with the project's encoder."""
+    if not text.strip() or not reference.strip():
+        return 0.0
+    v = np.asarray(encode([MARK.sub("", text), reference]), dtype=float)
+    a, b = v[0], v[1]
+    den = float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0
+    return float(a @ b / den)
+
+
+# -- scope and aggregates --------------------------------------------------------------------
+def spread(values: Sequence[float]) -> dict[str, float | int | None]:
+    """n, min, median, max, mean of ``values`` (None when empty)."""
+    v = [float(x) for x in values]
+    if not v:
+        return {"n": 0, "min": None, "median": None, "max": None, "mean": None}
+    return {"n": len(v), "min": min(v), "median": statistics.median(v), "max": max(v),
+            "mean": statistics.fmean(v)}
+
+
+def best_threshold(inside: Sequence[float], outside: Sequence[float]) -> dict[str, Any]:
+    """The refusal threshold (refuse when evidence < t) that classifies best.
+
+    Maximizes accuracy over in-scope (should answer) and out-of-scope (should refuse)
+    evidence scores; ties go to the better balanced accuracy (out-of-scope questions are
+    few, so plain accuracy would trade them away), then to the midpoint of the widest gap.
+    """
+    vals = sorted({float(x) for x in [*inside, *outside]})
+    if not vals:
+        return {"threshold": None, "accuracy": None, "gap": None}
+    cuts = [(vals[0] - 0.01, vals[0])] + list(zip(vals, vals[1:], strict=False)) \
+        + [(vals[-1], vals[-1] + 0.01)]
+    n = len(inside) + len(outside)
+    best: tuple[float, float, float, float] | None = None  # (accuracy, balanced, gap, t)
+    for lo, hi in cuts:
+        t = (lo + hi) / 2
+        ok_in, ok_out = sum(x >= t for x in inside), sum(x < t for x in outside)
+        rates = [ok / len(xs) for ok, xs in ((ok_in, inside), (ok_out, outside)) if xs]
+        cand = ((ok_in + ok_out) / n, sum(rates) / len(rates), hi - lo, t)
+        if best is None or cand[:3] > best[:3]:
+            best = cand
+    assert best is not None
+    return {"threshold": round(best[3], 4), "accuracy": best[0], "balanced": best[1],
+            "gap": round(best[2], 4)}
+
+
+def threshold_accuracy(inside: Sequence[float], outside: Sequence[float], t: float) -> float:
+    n = len(inside) + len(outside)
+    return (sum(x >= t for x in inside) + sum(x < t for x in outside)) / n if n else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100) by linear interpolation; None when empty."""
+    if not values:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    v = [float(x) for x in values if x is not None]
+    return statistics.fmean(v) if v else None
+
+
+# -- a run's rows ----------------------------------------------------------------------------
+def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Headline metrics over ``rows`` (a whole run or one kind)."""
+    ans = [r for r in rows if not r["expect_refusal"]]
+    oos = [r for r in rows if r["expect_refusal"]]
+    said = [r for r in rows if not r["refused"] and r["metrics"]]
+    ret = [r for r in rows if "mrr" in r["metrics"]]
+    lat = [r["latency_ms"] for r in rows if r["latency_ms"] is not None]
+    agg: dict[str, Any] = {
+        "n": len(rows), "passed": sum(r["passed"] for r in rows),
+        "pass_rate": mean(r["passed"] for r in rows),
+        "key_fact_pass": mean(r["metrics"].get("key_facts_passed", False) for r in ans),
+        "key_fact_recall": mean(r["metrics"].get("key_fact_recall", 0.0) for r in ans),
+        "similarity": mean(r["metrics"].get("similarity") for r in ans),
+        "groundedness": mean(r["metrics"].get("groundedness") for r in said),
+        "citation_validity": mean(r["metrics"].get("citations_valid") for r in said),
+        "oos_refusal": mean(r["refused"] for r in oos),
+        "false_refusal": mean(r["refused"] for r in ans),
+        "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95)}
+    agg["n_retrieval"] = len(ret)
+    for k in RETRIEVAL:
+        agg[k] = mean(r["metrics"][k] for r in ret)
+    agg["retrieval_p50_ms"] = percentile([r["search_ms"] for r in ret], 50)
+    return agg
+
+
+def scope(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """Evidence distributions in vs out of scope and the best separating threshold.
+
+    Out-of-scope questions refused by the undefined-term rule are left out of calibration:
+    the threshold does not decide them.
+    """
+    ok = [r for r in rows if "evidence" in r["metrics"]]
+    inside = [r["metrics"]["evidence"] for r in ok if not r["expect_refusal"]]
+    rule = [r for r in ok if r["expect_refusal"] and r["refused"]
+            and str(r.get("note", "")).startswith("not defined")]
+    outside = [r["metrics"]["evidence"] for r in ok if r["expect_refusal"] and r not in rule]
+    return {"in_scope": spread(inside), "out_of_scope": spread(outside),
+            "term_rule_refusals": [r["id"] for r in rule], "current_threshold": threshold,
+            "accuracy_at_current": threshold_accuracy(inside, outside, threshold),
+            "best": best_threshold(inside, outside), "in_values": inside,
+            "out_values": outside}
