@@ -200,10 +200,15 @@ class Assistant:
         side_hits: dict[str, list[Hit]] = {}
         if plan.terms and plan.kind in ("definition", "list"):
             files = list(plan.terms[0].files)
-            facet_hits = r.search(f"{plan.terms[0].label} {plan.facet}", k=12, files=files)
+            fq = f"{plan.terms[0].label} {plan.facet.replace('_', ' ')}"
+            facet_hits = r.search(fq, k=12, files=files, qvec=None)
+            # Other documents may cover the term in a section of their own.
+            facet_hits += [h for h in r.search(fq, k=8) if h not in facet_hits]
         if plan.kind in ("comparison", "boundary"):
             for t in plan.terms[:2]:
                 side_hits[t.label] = r.search(f"What is {t.label}?", k=6, files=list(t.files))
+            a, b = (t.label for t in plan.terms[:2])
+            side_hits[""] = r.search(f"How does {a} differ from {b}?", k=6)  # linking passages
         t1 = time.perf_counter()
         ev = weigh_evidence(plan, hits, r)
         timings = {"retrieve_ms": (t1 - t0) * 1000}

@@ -109,34 +109,67 @@ class Composer:
         return "\n".join(self.lines).strip()
 
 
-def best_facet_hit(hits: list[Hit], facet: str, files: tuple[str, ...] = ()) -> Hit | None:
-    """The highest-ranked hit (optionally in ``files``) whose section matches the facet."""
+def best_facet_hit(hits: list[Hit], facet: str, files: tuple[str, ...] = (),
+                   label: str = "") -> Hit | None:
+    """The highest-ranked hit whose section matches the facet: in the term's own ``files``
+    first, else in a section whose heading path names the term (a document that covers
+    several disciplines, "Guide > MLOps – ... > Typical Tools")."""
     pat = re.compile(section_pattern(facet), re.I)
-    pool = [h for h in hits if not files or h.file in files]
-    for h in pool:
+    key = set(words(label))
+
+    def facet_ok(h: Hit) -> bool:
         last = h.section.split(" > ")[-1] if h.section else ""
-        if last and pat.search(last):
+        return bool(last) and bool(pat.search(last))
+
+    for h in hits:
+        if facet_ok(h) and (not files or h.file in files):
             return h
+    if key:
+        for h in hits:
+            path = set(words(" ".join(h.section.split(" > ")[1:-1]) or h.title))
+            if facet_ok(h) and key <= path:
+                return h
     return None
 
 
+def define_score(u: Unit, label: str) -> int:
+    """2: the sentence opens with the term and says what it is ("DataOps is ..."),
+    1: it opens with the term and a defining verb follows soon, 0: neither."""
+    if u.item:
+        return 0
+    name = re.escape(label)
+    if re.match(rf"(?:the\s+)?{name}\b(?:\s*\([^)]*\)|,\s*or\s+[^,]+,)?\s+(?:is|are|means|"
+                rf"refers to|stands for)\b", u.text, re.I):
+        return 2
+    if re.match(rf"(?:the\s+)?{name}\b[^.]{{0,40}}?\b(?:is|are|means|refers to)\b", u.text,
+                re.I):
+        return 1
+    return 0
+
+
 def defining_units(hits: list[Hit], label: str, files: tuple[str, ...]) -> list[Unit]:
-    """The sentences that define ``label``: its definition section first, else the best
-    sentence that names the term and says what it is."""
-    h = best_facet_hit(hits, "definition", files)
-    if h is not None:
-        units = [u for u in split_units(h) if not u.item]
-        if units:
-            return units
-    key = words(label)
-    cands = []
-    for rank, hit in enumerate(hits):
-        for u in split_units(hit):
-            uw = words(u.text)
-            if any(k in uw[:8] for k in key) and DEFINING.search(u.text):
-                cands.append((rank, u.pos, u))
-    cands.sort(key=lambda c: (c[0], c[1]))
-    return [c[2] for c in cands]
+    """The sentences that define ``label``, best first: the clearest defining sentence
+    (preferring a definition section of the term's own document), then the sentences after
+    it in that passage that go on about the term."""
+    key = set(words(label))
+    pat = re.compile(section_pattern("definition"), re.I)
+    scored = []
+    for rank, h in enumerate(hits):
+        last = h.section.split(" > ")[-1] if h.section else ""
+        in_def = bool(last and pat.search(last))
+        in_files = not files or h.file in files
+        for u in split_units(h):
+            d = define_score(u, label)
+            if d:
+                scored.append(((-d, not in_def, not in_files, rank, u.pos), u))
+    if not scored:
+        h = best_facet_hit(hits, "definition", files, label)
+        return [u for u in split_units(h) if not u.item] if h is not None else []
+    scored.sort(key=lambda p: p[0])
+    first = scored[0][1]
+    more = [u for u in split_units(first.hit)
+            if u.pos > first.pos and not u.item and key & set(words(u.text)[:3])]
+    return [first, *more]
 
 
 def compose_definition(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: list[Hit]) -> None:
@@ -145,7 +178,7 @@ def compose_definition(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: 
     for u in units[:2]:
         if u is units[0] or n_words(u.text) + comp.words <= 60:
             comp.add(u)
-    goal = best_facet_hit(facet_hits + hits, "goal", term.files)
+    goal = best_facet_hit(facet_hits + hits, "goal", term.files, term.label)
     if goal is not None:
         gu = [u for u in split_units(goal) if not u.item]
         if gu:
@@ -154,7 +187,8 @@ def compose_definition(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: 
 
 def compose_list(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: list[Hit]) -> bool:
     files = plan.terms[0].files if plan.terms else ()
-    h = best_facet_hit(facet_hits + hits, plan.facet, files)
+    label = plan.terms[0].label if plan.terms else ""
+    h = best_facet_hit(facet_hits + hits, plan.facet, files, label)
     if h is None:
         return False
     # A long section spans several chunks: take all of them, in document order.
@@ -170,29 +204,54 @@ def compose_list(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: list[H
     return bool(comp.used)
 
 
+STRONG_CONTRAST = re.compile(r"\b(differs?|difference|unlike|whereas|not the same)\b", re.I)
+SIMILAR_Q = re.compile(r"\b(common|share|shared|similar|similarit|both|overlap|alike)", re.I)
+SIMILAR = re.compile(r"\b(both|share|shared|common|also|overlap|alike|same)\b", re.I)
+
+
 def compose_sides(plan: Plan, hits: list[Hit], comp: Composer,
                   side_hits: dict[str, list[Hit]], rank: Callable[[list[Unit]], list[Unit]]
                   ) -> None:
-    """Comparison and boundary questions: the sentence that contrasts both, then each side."""
+    """Comparison and boundary questions: the sentences that link both sides (contrast, or
+    what they share when that is asked), then each side's definition and goal."""
     labels = [words(t.label) for t in plan.terms[:2]]
-    both = []
-    for h in hits:
+    cue = SIMILAR if SIMILAR_Q.search(plan.text) else CONTRAST
+    linking = []
+    for h in hits + [x for sh in side_hits.values() for x in sh]:
         for u in split_units(h):
             uw = set(words(u.text))
-            if all(any(k in uw for k in lab) for lab in labels) and CONTRAST.search(u.text):
-                both.append(u)
-    if both:
-        comp.add(rank(both)[0])
+            if all(any(k in uw for k in lab) for lab in labels):
+                linking.append(u)
+    if linking:
+        ranked = rank(linking)
+        cued = [u for u in ranked if cue.search(u.text)]
+        if cue is CONTRAST:  # an explicit "differs from" beats a passing "but"
+            cued.sort(key=lambda u: not STRONG_CONTRAST.search(u.text))
+        for u in (cued or ranked)[:1] + cued[1:2]:
+            comp.add(u)
     for t in plan.terms[:2]:
         sh = side_hits.get(t.label, [])
         units = defining_units(sh + hits, t.label, t.files)
         if units:
             comp.add(units[0], new_para=True)
-        goal = best_facet_hit(sh, "goal", t.files)
+        goal = best_facet_hit(sh, "goal", t.files, t.label)
         if goal is not None:
             gu = [u for u in split_units(goal) if not u.item]
             if gu:
                 comp.add(gu[0])
+
+
+def heading_hit(plan: Plan, hits: list[Hit]) -> Hit | None:
+    """A passage whose own heading names what the question asks ("Model monitoring vs data
+    observability"): that section is the answer."""
+    qwords = set(content_words(plan.query))
+    term_words = {w for t in plan.terms for w in t.key}
+    for h in hits[:5]:
+        last = h.section.split(" > ")[-1] if h.section else ""
+        hw = set(content_words(last)) - term_words  # more than the disciplines' names
+        if len(hw) >= 2 and hw <= qwords:
+            return h
+    return None
 
 
 def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
@@ -213,15 +272,22 @@ def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
     return [units[i] for i in order]
 
 
+def _same_point(a: Unit, b: Unit) -> bool:
+    """Two sentences that say the same thing (documents repeat themselves across pages)."""
+    wa, wb = set(content_words(a.text)), set(content_words(b.text))
+    return len(wa & wb) / max(1, len(wa | wb)) > 0.6
+
+
 def compose_general(plan: Plan, hits: list[Hit], comp: Composer, qvec: np.ndarray | None,
                     encode: Callable[[list[str]], np.ndarray] | None) -> None:
     units = [u for h in hits[:4] for u in split_units(h)]
     ranked = rank_units(units, plan.query, qvec, encode)
     chosen: list[Unit] = []
-    for u in ranked[:6]:
-        if comp.fits(u) and len(chosen) < 4:
-            chosen.append(u)
-            comp.words += n_words(u.text)
+    for u in ranked[:8]:
+        if len(chosen) >= 4 or not comp.fits(u) or any(_same_point(u, c) for c in chosen):
+            continue
+        chosen.append(u)
+        comp.words += n_words(u.text)
     comp.words = 0
     # Keep the passage order so the answer reads as it stands in the documents.
     chosen.sort(key=lambda u: (hits.index(u.hit), u.pos))
@@ -234,7 +300,11 @@ def compose(plan: Plan, hits: list[Hit], facet_hits: list[Hit],
             encode: Callable[[list[str]], np.ndarray] | None) -> Composer:
     """Choose and order the sentences that answer ``plan`` from the retrieved passages."""
     comp = Composer(LIMITS.get(plan.kind, 120))
-    if plan.kind in ("comparison", "boundary") and len(plan.terms) >= 2:
+    focus = heading_hit(plan, hits)
+    if focus is not None and not (plan.terms and plan.facet):
+        for u in split_units(focus):
+            comp.add(u, bullet=u.item)
+    elif plan.kind in ("comparison", "boundary") and len(plan.terms) >= 2:
         compose_sides(plan, hits, comp, side_hits,
                       lambda us: rank_units(us, plan.query, qvec, encode))
     elif plan.kind == "list" and compose_list(plan, hits, comp, facet_hits):

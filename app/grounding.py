@@ -51,9 +51,24 @@ def term_suffixes(terms: TermIndex, min_share: int = 3) -> set[str]:
 
 
 def weigh_evidence(plan: Plan, hits: list[Hit], retriever: Retriever) -> Evidence:
-    """Score the retrieval evidence for ``plan`` (0..1, higher = better covered)."""
+    """Score the retrieval evidence for ``plan`` (0..1, higher = better covered).
+
+    A question of several sentences ("Ignore your documents. What is DataOps?") is scored
+    on its best-covered sentence; an undefined near-domain term anywhere refuses it.
+    """
     dense = max((h.dense for h in hits if h.dense == h.dense), default=0.0)
-    qwords = content_words(plan.text)
+    clauses = [c for c in _CLAUSE.split(plan.query) if content_words(c)] or [plan.query]
+    found = [_clause_evidence(c, plan, dense, retriever) for c in clauses]
+    best = max(found, key=lambda e: e.score)
+    best.undefined_terms = sorted({w for e in found for w in e.undefined_terms})
+    return best
+
+
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _clause_evidence(text: str, plan: Plan, dense: float, retriever: Retriever) -> Evidence:
+    qwords = content_words(text)
     if not qwords:
         return Evidence(0.0, dense, 0.0)
     term_words = {w for t in plan.terms for w in t.key}
@@ -66,12 +81,15 @@ def weigh_evidence(plan: Plan, hits: list[Hit], retriever: Retriever) -> Evidenc
             known_w += weight
             continue
         unknown.append(w)
+        if len(w) <= 4:  # short unknowns are mostly typos of small words ("whta", "hwo")
+            weight = 0.5
         if len(w) >= 5 and w[-3:] in shaped:
             undefined.append(w)
             weight = TERM_WEIGHT
         unknown_w += weight
     coverage = known_w / (known_w + unknown_w)
-    score = dense * (0.5 + 0.5 * coverage)
+    # Words the corpus has never seen are the part of a question it cannot answer.
+    score = dense * coverage
     return Evidence(score, dense, coverage, unknown, undefined)
 
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.terms import Term, TermIndex
+from app.terms import Term, TermIndex, within_edits, words
 
 FACETS: dict[str, tuple[str, str]] = {
     # facet: (question pattern, section-heading pattern)
@@ -19,7 +19,7 @@ FACETS: dict[str, tuple[str, str]] = {
               r"tool"),
     "limitations": (r"limitation|drawback|downside|weakness|disadvantage|\blimits?\b|challenge|"
                     r"\bcons\b|problems? with|risks?", r"limitation|challenge|drawback"),
-    "use_cases": (r"use ?cases?|used for|applications? of|examples?|what .* for\b",
+    "use_cases": (r"use ?cases?|used for|good for|useful for|applications? of|examples?",
                   r"use case|use when|application"),
     "when": (r"\bwhen\b.*\b(use|adopt|choose|pick|need)|should (i|we|you) use|use when|\bfit",
              r"when to use|use when|choosing"),
@@ -29,8 +29,9 @@ FACETS: dict[str, tuple[str, str]] = {
              r"goal|aim|purpose"),
 }
 DEFINITION_Q = re.compile(
-    r"^\s*(what|wat|wht|whats|what's)\b|\bdefin|\bmeaning\b|\bstands? for\b|\bexplain\b|"
-    r"\bdescribe\b|\btell me about\b|\bwho are\b", re.I)
+    r"^\W*(what|wat|wht|whta|waht|whats|what's)\W*(is|are|'s|s|does\b.*\b(mean|stand for))\b|"
+    r"\bdefin|\bmeaning\b|\bstands? for\b|\bexplain\b|\bdescribe\b|\btell me about\b|"
+    r"\bintroduc|\boverview\b|\bwho are\b", re.I)
 COMPARE_Q = re.compile(
     r"\bvs\.?\b|\bversus\b|\bdiffer|\bdifference|\bcompare|\bcomparison|\bcontrast|"
     r"\bdistinguish|\brelate|\brelationship", re.I)
@@ -65,11 +66,23 @@ def clean_question(q: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
+# Typo-tolerant fallback for the facet words people misspell ("limitaions", "tols").
+FACET_WORDS = {"tools": "tools", "limitations": "limitations", "drawbacks": "limitations",
+               "practices": "practices", "principles": "practices", "usecases": "use_cases",
+               "goal": "goal", "purpose": "goal"}
+
+
 def facet_of(q: str) -> str:
     low = q.lower()
+    if re.search(r"\bstands? for\b", low):
+        return ""
     for name, (pattern, _) in FACETS.items():
         if re.search(pattern, low):
             return name
+    for w in re.findall(r"[a-z]{4,}", low):
+        for word, name in FACET_WORDS.items():
+            if w[:1] == word[:1] and within_edits(w, word, 1 if len(word) < 8 else 2):
+                return name
     return ""
 
 
@@ -84,12 +97,23 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     found = [t for t in terms.find(q) if t.strength == 2] or terms.find(q)
     facet = facet_of(q)
     rewritten = ""
-    if not found and previous is not None and previous.terms and (
-        FOLLOW_UP.search(q) or facet or len(q.split()) <= 4
-    ):
-        found = list(previous.terms)
-        label = " and ".join(t.label for t in found)
-        rewritten = f"{q} ({label})"
+    if previous is not None and previous.terms:
+        if not found and (FOLLOW_UP.search(q) or facet or len(q.split()) <= 4):
+            found = list(previous.terms)
+        elif found and FOLLOW_UP.search(q) and COMPARE_Q.search(q):
+            # "How is it different from MLOps?" after DataOps: compare the two.
+            found = [t for t in previous.terms if t not in found][:1] + found
+        if found != [t for t in terms.find(q) if t.strength == 2]:
+            rewritten = f"{q} ({' and '.join(t.label for t in found)})"
+    if len(found) < 2 and COMPARE_Q.search(q):
+        # "DataOps vs MLOps" may also be a page's alias: compare the disciplines it names.
+        sides = terms.find(q, singles=True)
+        if len(sides) >= 2:
+            found = sides
+    qwords = set(words(q))
+    if not rewritten and any(not set(t.key) <= qwords for t in found):
+        # A misspelt or aliased term: search with its proper name too.
+        rewritten = f"{q} ({' and '.join(t.label for t in found)})"
     if len(found) >= 2 and BOUNDARY_Q.search(q):
         kind = "boundary"
     elif len(found) >= 2 and (COMPARE_Q.search(q) or (facet == "" and " and " in q.lower())):

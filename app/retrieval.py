@@ -104,6 +104,8 @@ class Retriever:
             if gen == self._gen and not force:
                 self._checked = now
                 return
+            if self._gen >= 0 and gen not in (self._gen, self.store.written):
+                self.store.reopen()  # another process wrote: reload its vectors too
             rows = list(self.store.all_chunks())
             # Build aside and swap in one assignment: concurrent searches see old or new.
             self._snap = _Lexical.build(rows)
@@ -144,9 +146,11 @@ class Retriever:
         if files:
             where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
         where_: Any = where
-        res: Any = self.store.chunks.query(
-            query_embeddings=[qvec.tolist()], n_results=n, where=where_,
-            include=["documents", "metadatas", "distances"])
+        def dense(col: Any) -> Any:
+            return col.query(query_embeddings=[qvec.tolist()], n_results=n, where=where_,
+                             include=["documents", "metadatas", "distances"])
+
+        res: Any = self._retry(dense)
         dense_ids = res["ids"][0]
         pool: dict[str, tuple[str, dict[str, Any], float]] = {}
         for cid, doc, meta, dist in zip(dense_ids, res["documents"][0], res["metadatas"][0],
@@ -172,12 +176,23 @@ class Retriever:
                 rank += 1
         missing = [cid for cid, v in pool.items() if np.isnan(v[2])]
         if missing:  # lexical-only hits: score them densely too, for evidence and display
-            got: Any = self.store.chunks.get(ids=missing, include=["embeddings"])
+            got: Any = self._retry(lambda col: col.get(ids=missing, include=["embeddings"]))
             for cid, emb in zip(got["ids"], got["embeddings"], strict=False):
                 doc, meta, _ = pool[cid]
                 pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
         best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
+
+    def _retry(self, call: Any) -> Any:
+        """``call(chunk collection)``, once more after a reopen if another process's ingest
+        left this process's vectors stale (see ``IndexStore.reopen``)."""
+        col = self.store.chunks
+        try:
+            return call(col)
+        except Exception:
+            if not self.store.reopen(col):
+                raise
+        return call(self.store.chunks)
 
     def coverage(self, query: str) -> tuple[float, list[str]]:
         """Share of the question's content words the corpus knows, and the unknown ones."""

@@ -56,17 +56,20 @@ def content_words(text: str) -> list[str]:
 
 
 def within_edits(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance of a and b is at most ``limit`` (early exit)."""
+    """Edit distance of a and b (with adjacent transpositions) is at most ``limit``."""
     if abs(len(a) - len(b)) > limit:
         return False
+    prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
         if min(cur) > limit:
             return False
-        prev = cur
+        prev2, prev = prev, cur
     return prev[-1] <= limit
 
 
@@ -127,13 +130,16 @@ class TermIndex:
         if strength == entry["strength"]:
             entry["files"].add(file)
 
-    def find(self, text: str) -> list[Term]:
-        """Terms named in ``text`` (typos tolerated), longest first, by position."""
+    def find(self, text: str, singles: bool = False) -> list[Term]:
+        """Terms named in ``text`` (typos tolerated), by position; a longer match hides the
+        shorter ones inside it unless ``singles`` asks for the one-word terms only."""
         toks = words(text)
         hits: list[tuple[int, int, Term]] = []
         for i, tok in enumerate(toks):
             for t in self.by_first.get(tok[:1], []):
                 n = len(t.key)
+                if singles and (n > 1 or t.strength < 2):
+                    continue
                 window = tuple(toks[i : i + n])
                 if len(window) < n:
                     continue
