@@ -163,8 +163,8 @@ def defining_units(hits: list[Hit], label: str, files: tuple[str, ...]) -> list[
             if d:
                 scored.append(((-d, not in_def, not in_files, rank, u.pos), u))
     if not scored:
-        h = best_facet_hit(hits, "definition", files, label)
-        return [u for u in split_units(h) if not u.item] if h is not None else []
+        best = best_facet_hit(hits, "definition", files, label)
+        return [u for u in split_units(best) if not u.item] if best is not None else []
     scored.sort(key=lambda p: p[0])
     first = scored[0][1]
     more = [u for u in split_units(first.hit)

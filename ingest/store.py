@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class IndexStore:
         self.index_dir = Path(index_dir)
         self.name = collection
         self.remote = bool(chroma_host)
+        self.written = -1  # the last generation this object wrote (see bump)
+        self._reopen_lock = threading.Lock()
         # chromadb's own types are stricter than its runtime; we hold its objects as Any.
         self.client: Any
         self.chunks: Any
@@ -83,15 +86,21 @@ class IndexStore:
                 embedding_function=None)
             self.files = self.client.get_or_create_collection(
                 collection + FILES_SUFFIX, embedding_function=None)
+            # Read both once: a damaged store fails here, with the hint below, and not as a
+            # raw Chroma error on the first query.
+            self.chunks.count()
+            self.files.count()
         except IndexStoreError:
             raise
         except Exception as exc:
-            raise IndexStoreError(
-                f"cannot open the index at {self.where}: {type(exc).__name__}: {exc}. "
-                + ("Is `chroma run` up and reachable?" if self.remote else
-                   "If the folder is damaged, run `opsqa ingest --rebuild PATH...` to rebuild it.")
-            ) from None
+            raise self._damaged("open", exc) from None
         self.max_batch = int(self.client.get_max_batch_size())
+
+    def _damaged(self, what: str, exc: Exception) -> IndexStoreError:
+        return IndexStoreError(
+            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {exc}. "
+            + ("Is `chroma run` up and reachable?" if self.remote else
+               "If the folder is damaged, run `opsqa ingest --rebuild PATH...` to rebuild it."))
 
     # -- model stamp and generation -------------------------------------------------------
     def meta(self) -> dict[str, Any]:
@@ -127,12 +136,15 @@ class IndexStore:
                     generation=int(meta.get("generation", 0)) + 1, updated_at=time.time())
         meta.pop("hnsw:space", None)
         self.chunks.modify(metadata=meta)
+        self.written = int(meta["generation"])  # readers here need not reopen for this one
 
     # -- manifest ---------------------------------------------------------------------------
     def file_records(self) -> dict[str, FileRecord]:
         got = self.files.get(include=["metadatas"])
         out = {}
         for m in got["metadatas"] or []:
+            if m.get("lease"):  # the server-mode ingest lease, not a file
+                continue
             rec = FileRecord(path=str(m["path"]), sha256=str(m["sha256"]), chunks=int(m["chunks"]),
                              title=str(m.get("title", "")), ingested_at=float(m["ingested_at"]),
                              size=int(m.get("size", 0)))
@@ -178,17 +190,30 @@ class IndexStore:
         """Every (id, text, metadata) in pages, for building the lexical index."""
         total = self.count()
         for off in range(0, total, page):
-            got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=off)
+            try:  # the one full read of the store: where damaged pages show up
+                got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=off)
+            except Exception as exc:
+                raise self._damaged("read", exc) from None
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
 
     # -- lock and rebuild -------------------------------------------------------------------
     @contextlib.contextmanager
     def ingest_lock(self, timeout: float, on_wait: Any = None) -> Iterator[None]:
-        """One ingest at a time per index folder: wait up to ``timeout`` s, then refuse.
+        """One ingest at a time per index folder, and per server collection in server mode.
 
         Raises:
             IndexStoreError: another ingest still holds the lock after ``timeout``.
         """
+        with self._file_lock(timeout, on_wait):
+            if not self.remote:
+                yield
+                return
+            deadline = time.monotonic() + timeout
+            with _Lease(self, timeout=max(0.0, deadline - time.monotonic()), on_wait=on_wait):
+                yield
+
+    @contextlib.contextmanager
+    def _file_lock(self, timeout: float, on_wait: Any = None) -> Iterator[None]:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         path = self.index_dir / "ingest.lock"
         with open(path, "a+") as fh:
@@ -231,6 +256,94 @@ class IndexStore:
             self.name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
         self.files = self.client.get_or_create_collection(
             self.name + FILES_SUFFIX, embedding_function=None)
+
+    def reopen(self, stale: Any = None) -> bool:
+        """Reload this process's view of an embedded store after another process wrote it.
+
+        Another process's ingest compacts and purges the shared write log, so the vectors
+        this process holds in memory miss the new ids ("Error finding id") until they are
+        reloaded from disk. ``stale``: the chunk collection a failed call used; when it was
+        already replaced (by another thread), nothing is done. Returns False for a server.
+        """
+        if self.remote:
+            return False
+        with self._reopen_lock:
+            if stale is not None and stale is not self.chunks:
+                return True
+            import chromadb
+
+            with contextlib.suppress(Exception):
+                self.client.close()
+            self.client = chromadb.PersistentClient(
+                path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+            self.files = self.client.get_collection(self.name + FILES_SUFFIX,
+                                                    embedding_function=None)
+            self.chunks = self.client.get_collection(self.name, embedding_function=None)
+            return True
+
+
+class _Lease:
+    """A best-effort ingest lease in the manifest collection, for hosts sharing one server.
+
+    Chroma has no compare-and-set, so a taker writes its token, waits a moment and reads it
+    back; two takers racing inside that moment are the one case it cannot rule out. A daemon
+    thread renews the lease; a crashed holder's lease expires after ``ttl`` seconds.
+    """
+
+    ID = "__ingest_lease__"
+
+    def __init__(self, store: IndexStore, timeout: float, on_wait: Any = None,
+                 ttl: float = 60.0, settle: float = 0.3):
+        self.store, self.timeout, self.on_wait, self.ttl, self.settle = (
+            store, timeout, on_wait, ttl, settle)
+        self.token = f"{os.uname().nodename} pid {os.getpid()} {os.urandom(4).hex()}"
+        self._stop = threading.Event()
+
+    def _read(self) -> dict[str, Any] | None:
+        got = self.store.files.get(ids=[self.ID], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return dict(metas[0]) if metas else None
+
+    def _write(self) -> None:
+        self.store.files.upsert(ids=[self.ID], embeddings=_FILE_VEC, metadatas=[
+            {"lease": True, "holder": self.token, "expires": time.time() + self.ttl}])
+
+    def __enter__(self) -> _Lease:
+        deadline = time.monotonic() + self.timeout
+        told = False
+        while True:
+            cur = self._read()
+            if cur is None or cur.get("holder") == self.token or float(cur["expires"]) < time.time():
+                self._write()
+                time.sleep(self.settle)
+                cur = self._read()
+                if cur is not None and cur.get("holder") == self.token:
+                    break
+            if time.monotonic() >= deadline:
+                holder = (cur or {}).get("holder", "another process")
+                raise IndexStoreError(
+                    f"another ingest ({holder}) is writing the index at {self.store.where}; "
+                    f"waited {self.timeout:.0f} s. Try again when it has finished.")
+            if self.on_wait and not told:
+                self.on_wait()
+                told = True
+            time.sleep(0.5)
+        self._thread = threading.Thread(target=self._renew, daemon=True)
+        self._thread.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            with contextlib.suppress(Exception):
+                self._write()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        with contextlib.suppress(Exception):
+            cur = self._read()
+            if cur is not None and cur.get("holder") == self.token:
+                self.store.files.delete(ids=[self.ID])
 
 
 def wipe_embedded(index_dir: Path) -> None:
