@@ -7,6 +7,8 @@ export PYTHONUNBUFFERED=1
 status=0
 echo "== ruff"
 .venv/bin/ruff check app ingest eval tests || status=1
+echo "== mypy"
+.venv/bin/mypy || status=1
 echo "== pytest"
 .venv/bin/python -m pytest -q "$@"
 rc=$?
