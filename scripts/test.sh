@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole test suite: lint, pytest (all tiers), eval gate.
+# Set everything up and run the whole test suite: lint, types, the eval gate, pytest (all tiers).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test || exit 1
@@ -9,11 +9,11 @@ echo "== ruff"
 .venv/bin/ruff check app ingest eval tests || status=1
 echo "== mypy"
 .venv/bin/mypy || status=1
-echo "== pytest"
-.venv/bin/python -m pytest -q "$@"
-rc=$?
-# pytest exit 5 means no tests ran: that is a failure here.
-[ $rc -ne 0 ] && status=1
-echo "== eval gate"
+echo "== eval gate (golden + seeds against eval/baseline.json)"
 .venv/bin/opsqa eval --check || status=1
+echo "== pytest"
+.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+rc=$?
+# pytest's exit 5 (no tests collected) counts as a failure here, like any other.
+[ $rc -ne 0 ] && status=1
 exit $status
