@@ -170,8 +170,21 @@ class TermIndex:
         limit = typo_limit(w)
         if not limit:
             return False
+        # Only words with the same first letter and a near length can be within the limit;
+        # bucketing keeps this O(bucket) instead of O(vocabulary) per word.
+        buckets = self._buckets(vocab)
         return any(
-            v[:1] == w[:1] and within_edits(w, v, limit)
-            for v in vocab
-            if abs(len(v) - len(w)) <= limit
+            within_edits(w, v, limit)
+            for n in range(len(w) - limit, len(w) + limit + 1)
+            for v in buckets.get((w[:1], n), ())
         )
+
+    def _buckets(self, vocab: set[str]) -> dict[tuple[str, int], list[str]]:
+        cached = getattr(self, "_vocab_buckets", None)
+        if cached is None or cached[0] is not vocab:
+            b: dict[tuple[str, int], list[str]] = defaultdict(list)
+            for v in vocab:
+                b[(v[:1], len(v))].append(v)
+            cached = (vocab, dict(b))
+            self._vocab_buckets = cached  # one tuple assignment: safe for concurrent readers
+        return cached[1]

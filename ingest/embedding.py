@@ -22,6 +22,9 @@ import numpy as np
 from ingest.errors import OpsqaError
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# ONNX Runtime (1.32) sends 1DS telemetry to mobile.events.data.microsoft.com from a background
+# thread; only this variable, set before onnxruntime is first imported, turns it off.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def packaged_model_dir() -> Path:

