@@ -46,11 +46,12 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings, *, store: IndexStore | None = None,
-                 encoder: Encoder | None = None):
+                 encoder: Encoder | None = None, check_model: bool = True):
         self.settings = settings
         self.store = store or self._open_store()
         self.encoder = encoder or self._query_encoder()
-        self.store.check_model(self.encoder.model_id, self.encoder.dim)
+        if check_model:  # skipped only to rebuild an index made with another model
+            self.store.check_model(self.encoder.model_id, self.encoder.dim)
         self.retriever = Retriever(self.store, self.encoder)
         self._llms: dict[str, Any] = {}
 
@@ -102,13 +103,11 @@ class Assistant:
         from ingest.pipeline import run_ingest
 
         s = self.settings
-        if rebuild:
-            self.store.reset()
         report = run_ingest(
             paths, self.store, self._ingest_encoder(), max_file_bytes=s.max_file_bytes,
             chunk_max_tokens=s.chunk_max_tokens, chunk_target_tokens=s.chunk_target_tokens,
             batch_size=s.embed_batch_size, lock_timeout=s.ingest_lock_timeout,
-            progress=progress, on_wait=on_wait)
+            progress=progress, on_wait=on_wait, rebuild=rebuild)
         self.retriever.sync(force=True)
         return report
 

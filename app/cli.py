@@ -7,8 +7,10 @@ Imports are deferred into the handlers so `opsqa ask` loads only what answering 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,8 +147,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     settings = Settings.load(**_settings_args(args))
     if args.rebuild and not settings.server_mode:
-        wipe_embedded(Path(settings.index_dir))  # works even when the old store is damaged
-    bot = Assistant(settings) if not args.rebuild else _rebuild_open(settings)
+        # Remove the embedded store before anything opens it: it may be too damaged to open,
+        # and Chroma keeps a store it opened alive for the whole process.
+        with _folder_lock(Path(settings.index_dir)):
+            wipe_embedded(Path(settings.index_dir))
+    bot = Assistant(settings, check_model=not args.rebuild)
     progress, done = _progress_bar()
     try:
         report = bot.ingest(args.paths, rebuild=args.rebuild, progress=progress,
@@ -166,17 +171,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _rebuild_open(settings: Any) -> Any:
-    from app.assistant import Assistant
-    from ingest.embedding import Encoder
-    from ingest.store import IndexStore
+@contextlib.contextmanager
+def _folder_lock(index_dir: Path) -> Iterator[None]:
+    """The ingest lock of an index folder whose store cannot be opened (for --rebuild)."""
+    import fcntl
 
-    store = IndexStore(Path(settings.index_dir), settings.collection, settings.chroma_host,
-                       settings.chroma_port)
-    store.reset()
-    return Assistant(settings, store=store,
-                     encoder=Encoder(settings.embed_model,
-                                     "auto" if settings.embed_backend != "torch" else "torch"))
+    from app.errors import IndexStoreError
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / "ingest.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexStoreError(
+                f"another ingest is writing {index_dir}; try --rebuild again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -142,8 +142,12 @@ def run_ingest(
     lock_timeout: float = 600.0,
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Bring the index in step with ``paths`` (files and folders, recursively).
+
+    Args:
+        rebuild: empty the index first (under the ingest lock), e.g. after a model change.
 
     Returns:
         IngestReport with per-file outcomes and throughput.
@@ -158,6 +162,8 @@ def run_ingest(
     files, missing = discover(roots)
     report.missing = [(str(p), why) for p, why in missing]
     with store.ingest_lock(lock_timeout, on_wait):
+        if rebuild:
+            store.reset()
         store.check_model(encoder.model_id, encoder.dim)
         records = store.file_records()
         # Chunks without a manifest record exist only after a killed ingest; look for them
