@@ -25,6 +25,7 @@ SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
 DEFINING = re.compile(r"\b(is|are|means|refers to|stands for|describes?)\b", re.I)
 CONTRAST = re.compile(r"\b(differ|difference|unlike|whereas|while|instead|not the same|"
                       r"not a synonym|vs\.?|versus|rather than|but)\b", re.I)
+EMBED_MAX = 12
 LIMITS = {"definition": 120, "general": 120, "list": 200, "comparison": 200, "boundary": 200}
 
 
@@ -263,12 +264,15 @@ def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
     qwords = set(content_words(question))
     lex = np.array([
         len(qwords & set(words(u.text))) / max(1, len(qwords)) for u in units], dtype=np.float32)
-    if encode is not None and qvec is not None:
-        vecs = encode([u.text for u in units])
-        score = vecs @ qvec + 0.5 * lex
-    else:
-        score = lex
-    order = np.argsort(-score, kind="stable")
+    if encode is None or qvec is None:
+        return [units[i] for i in np.argsort(-lex, kind="stable")]
+    # Embedding sentences is most of an answer's cost: embed only the EMBED_MAX best by
+    # word overlap (ties broken by passage rank), the rest follow in that order.
+    pre = np.argsort(-lex, kind="stable")
+    head, tail = pre[:EMBED_MAX], pre[EMBED_MAX:]
+    vecs = encode([units[i].text for i in head])
+    score = vecs @ qvec + 0.5 * lex[head]
+    order = [int(head[i]) for i in np.argsort(-score, kind="stable")] + [int(i) for i in tail]
     return [units[i] for i in order]
 
 

@@ -87,8 +87,12 @@ def test_questions_while_another_process_ingests(bot, tmp_path):
     print(f"\nconcurrency: {len(asked)} asks during the ingest, {len(errors)} errors")
     assert not errors, errors[:5]
     assert len(asked) >= 5
-    # The reader picks up the other process's writes (generation bump) without reopening.
-    assert any(Path(s.path).parent.name == "docs" for s in bot.search("Argo CD", k=5))
+    # The reader picks up the other process's writes (generation bump) without reopening;
+    # it looks at the store's generation at most once a second (Retriever.check_every).
+    deadline = time.monotonic() + 5
+    while not any(Path(s.path).parent.name == "docs" for s in bot.search("Argo CD", k=5)):
+        assert time.monotonic() < deadline, "the other process's ingest never became visible"
+        time.sleep(0.25)
     assert_consistent(inspect_index(Path(bot.settings.index_dir)))
 
 
