@@ -195,28 +195,29 @@ class Assistant:
         qvec = r.embed_query(plan.query)
         k = max(self.settings.top_k, 8)
         hits = r.search(plan.query, k=k, qvec=qvec)
-        facet_hits: list[Hit] = []
-        side_hits: dict[str, list[Hit]] = {}
-        if plan.terms and plan.kind in ("definition", "list"):
-            files = list(plan.terms[0].files)
-            fq = f"{plan.terms[0].label} {plan.facet.replace('_', ' ')}"
-            facet_hits = r.search(fq, k=12, files=files, qvec=None)
-            # Other documents may cover the term in a section of their own.
-            facet_hits += [h for h in r.search(fq, k=8) if h not in facet_hits]
-        if plan.kind in ("comparison", "boundary"):
-            for t in plan.terms[:2]:
-                side_hits[t.label] = r.search(f"What is {t.label}?", k=6, files=list(t.files))
-            a, b = (t.label for t in plan.terms[:2])
-            side_hits[""] = r.search(f"How does {a} differ from {b}?", k=6)  # linking passages
-        t1 = time.perf_counter()
-        ev = weigh_evidence(plan, hits, r)
-        timings = {"retrieve_ms": (t1 - t0) * 1000}
+        ev = weigh_evidence(plan, hits, r)  # decided on the main retrieval alone
+        timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         if ev.refuse(self.settings.refusal_threshold):
             text = refusal_text(ev, hits, r.terms, q)
             sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                           evidence=ev.score, note=ev.reason, timings_ms=timings), plan
+        facet_hits: list[Hit] = []
+        side_hits: dict[str, list[Hit]] = {}
+        if plan.terms and plan.kind in ("definition", "list"):
+            fq = f"{plan.terms[0].label} {plan.facet.replace('_', ' ')}"
+            fvec = r.embed_query(fq)
+            facet_hits = r.search(fq, k=12, files=list(plan.terms[0].files), qvec=fvec)
+            # Other documents may cover the term in a section of their own.
+            seen = {h.id for h in facet_hits}
+            facet_hits += [h for h in r.search(fq, k=8, qvec=fvec) if h.id not in seen]
+        if plan.kind in ("comparison", "boundary"):
+            for t in plan.terms[:2]:
+                side_hits[t.label] = r.search(f"What is {t.label}?", k=6, files=list(t.files))
+            a, b = (t.label for t in plan.terms[:2])
+            side_hits[""] = r.search(f"How does {a} differ from {b}?", k=6)  # linking passages
+        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
         comp = compose(plan, hits, facet_hits, side_hits, qvec, r.encoder.encode)
         cited = list(comp.sources)
         extra = [h for h in hits if all(h.id != c.id for c in cited)]
