@@ -26,6 +26,7 @@ DEFINING = re.compile(r"\b(is|are|means|refers to|stands for|describes?)\b", re.
 CONTRAST = re.compile(r"\b(differ|difference|unlike|whereas|while|instead|not the same|"
                       r"not a synonym|vs\.?|versus|rather than|but)\b", re.I)
 EMBED_MAX = 12
+RANK_TOKENS = 64  # a sentence's opening word pieces are enough to rank it
 LIMITS = {"definition": 120, "general": 120, "list": 200, "comparison": 200, "boundary": 200}
 
 
@@ -255,8 +256,11 @@ def heading_hit(plan: Plan, hits: list[Hit]) -> Hit | None:
     return None
 
 
+Encode = Callable[..., np.ndarray]
+
+
 def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
-               encode: Callable[[list[str]], np.ndarray] | None) -> list[Unit]:
+               encode: Encode | None) -> list[Unit]:
     """Order units by closeness to the question: cosine (when an encoder is given) plus
     the share of the question's content words they contain."""
     if not units:
@@ -270,7 +274,7 @@ def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
     # word overlap (ties broken by passage rank), the rest follow in that order.
     pre = np.argsort(-lex, kind="stable")
     head, tail = pre[:EMBED_MAX], pre[EMBED_MAX:]
-    vecs = encode([units[i].text for i in head])
+    vecs = encode([units[i].text for i in head], max_length=RANK_TOKENS)
     score = vecs @ qvec + 0.5 * lex[head]
     order = [int(head[i]) for i in np.argsort(-score, kind="stable")] + [int(i) for i in tail]
     return [units[i] for i in order]
@@ -283,7 +287,7 @@ def _same_point(a: Unit, b: Unit) -> bool:
 
 
 def compose_general(plan: Plan, hits: list[Hit], comp: Composer, qvec: np.ndarray | None,
-                    encode: Callable[[list[str]], np.ndarray] | None) -> None:
+                    encode: Encode | None) -> None:
     units = [u for h in hits[:4] for u in split_units(h)]
     ranked = rank_units(units, plan.query, qvec, encode)
     chosen: list[Unit] = []
@@ -301,7 +305,7 @@ def compose_general(plan: Plan, hits: list[Hit], comp: Composer, qvec: np.ndarra
 
 def compose(plan: Plan, hits: list[Hit], facet_hits: list[Hit],
             side_hits: dict[str, list[Hit]], qvec: np.ndarray | None,
-            encode: Callable[[list[str]], np.ndarray] | None) -> Composer:
+            encode: Encode | None) -> Composer:
     """Choose and order the sentences that answer ``plan`` from the retrieved passages."""
     comp = Composer(LIMITS.get(plan.kind, 120))
     focus = heading_hit(plan, hits)

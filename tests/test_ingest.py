@@ -132,6 +132,26 @@ def test_cli_missing_path_is_an_error(tmp_path):
     assert "Traceback" not in r.stderr
 
 
+def _index_facts(idx: Path) -> dict:
+    """Answer and manifest of an index, read by a fresh process (as a user would see them).
+
+    A fresh process matters: Chroma keeps an opened store's vectors alive per process, so a
+    test process that opened the index before another process wrote it would read stale ones.
+    """
+    code = (
+        "import json; from pathlib import Path; from app import Assistant\n"
+        f"bot = Assistant.open(index_dir={str(idx)!r}, auto_ingest=False)\n"
+        "docs = bot.documents()\n"
+        "print(json.dumps({'answer': bot.ask('What is GitOps?').text, "
+        "'names': sorted(Path(d.path).name for d in docs), "
+        "'chunks': sum(d.chunks for d in docs), 'stored': bot.store.count()}))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
 def test_kill_mid_ingest_keeps_the_index_and_rerun_completes(tmp_path):
     """kill -9 an ingest in the middle; the old index answers, a re-run completes it."""
@@ -142,25 +162,23 @@ def test_kill_mid_ingest_keeps_the_index_and_rerun_completes(tmp_path):
     idx = tmp_path / "i"
     r = opsqa("ingest", str(CORPUS), "--index-dir", str(idx), cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    before = Assistant.open(index_dir=idx).ask("What is GitOps?").text
+    before = _index_facts(idx)["answer"]
     big = tmp_path / "big"
     for i in range(60):
         write(big / f"d{i}.md", DOC.format(t=f"Bulk{i}ops", w=f"bulk {i} " * 200))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPSQA_EMBED_BATCH_SIZE": "4"}
     p = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(big), "--index-dir",
-                          str(idx)], cwd=ROOT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                          str(idx)], cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)
+    time.sleep(4)
     p.send_signal(signal.SIGKILL)
     p.wait()
-    bot = Assistant.open(index_dir=idx)
-    assert bot.ask("What is GitOps?").text == before
+    assert _index_facts(idx)["answer"] == before
     r = opsqa("ingest", str(big), "--index-dir", str(idx), cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    bot = Assistant.open(index_dir=idx)
-    names = {Path(d.path).name for d in bot.documents()}
-    assert {f"d{i}.md" for i in range(60)} <= names
-    n = sum(d.chunks for d in bot.documents())
-    assert bot.store.count() == n  # no orphans, no duplicates
+    facts = _index_facts(idx)
+    assert {f"d{i}.md" for i in range(60)} <= set(facts["names"])
+    assert facts["stored"] == facts["chunks"]  # no orphans, no duplicates
 
 
 def test_second_ingest_waits_or_refuses(tmp_path):
