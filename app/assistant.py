@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import ConfigError, IndexStoreError, QuestionError
 from app.extractive import compose
-from app.grounding import Evidence, refusal_text, weigh_evidence
+from app.grounding import refusal_text, weigh_evidence
 from app.questions import Plan, clean_question, plan_question
 from app.retrieval import Hit, Retriever
 from app.settings import Settings
@@ -246,4 +246,4 @@ def _pieces(text: str) -> Iterator[str]:
         yield buf
 
 
-__all__ = ["Assistant", "Evidence", "to_source"]
+__all__ = ["Assistant", "to_source"]

@@ -125,9 +125,6 @@ class Retriever:
     def vocab(self) -> set[str]:
         return self._snap.vocab
 
-    def metas(self) -> list[dict[str, Any]]:
-        return self._snap.metas
-
     # -- search -----------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
