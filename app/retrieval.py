@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from app.terms import TermIndex, content_words, normalize_word
+from app.terms import TermIndex, normalize_word
 from ingest.embedding import Encoder
 from ingest.store import IndexStore
 
@@ -190,12 +190,3 @@ class Retriever:
             if not self.store.reopen(col):
                 raise
         return call(self.store.chunks)
-
-    def coverage(self, query: str) -> tuple[float, list[str]]:
-        """Share of the question's content words the corpus knows, and the unknown ones."""
-        self.sync()
-        words = content_words(query)
-        if not words:
-            return 0.0, []
-        unknown = [w for w in words if not self.terms.known_word(w, self.vocab)]
-        return 1.0 - len(unknown) / len(words), unknown
