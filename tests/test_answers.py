@@ -126,7 +126,7 @@ def test_odd_questions_get_a_sensible_answer(shared_bot, question):
 def test_search_returns_sources(shared_bot):
     hits = shared_bot.search("drift detection", k=5)
     assert 1 <= len(hits) <= 5 and all(h.text and h.path for h in hits)
-    assert hits[0].score >= hits[-1].score - 1e-6 or len(hits) == 1
+    assert "drift" in hits[0].text.lower()
 
 
 def test_stream_joins_to_the_answer(shared_bot):
