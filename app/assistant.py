@@ -108,7 +108,9 @@ class Assistant:
             chunk_max_tokens=s.chunk_max_tokens, chunk_target_tokens=s.chunk_target_tokens,
             batch_size=s.embed_batch_size, lock_timeout=s.ingest_lock_timeout,
             progress=progress, on_wait=on_wait, rebuild=rebuild)
-        self.retriever.sync(force=True)
+        # The lexical side catches up on the next search, not here: a CLI ingest never
+        # searches, and building BM25 over the whole corpus would dominate its peak memory.
+        self.retriever.invalidate()
         return report
 
     def remove(self, path: str) -> int:
@@ -116,7 +118,7 @@ class Assistant:
         with self.store.ingest_lock(self.settings.ingest_lock_timeout):
             n = self.store.drop_file(path)
             self.store.bump(self.encoder.model_id, self.encoder.dim)
-        self.retriever.sync(force=True)
+        self.retriever.invalidate()
         return n
 
     def documents(self) -> list[FileRecord]:

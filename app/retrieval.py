@@ -91,6 +91,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._gen = -1
         self._checked = 0.0
+        self._epoch = 0
         self._snap = _Lexical([], [], [], None, set(), TermIndex([]))
 
     # -- keeping the lexical side in step ---------------------------------------------------
@@ -99,10 +100,11 @@ class Retriever:
         now = time.monotonic()
         if not force and now - self._checked < self.check_every:
             return
+        epoch = self._epoch
         with self._lock:
             gen = self.store.generation()
             if gen == self._gen and not force:
-                self._checked = now
+                self._seen(now, epoch)
                 return
             if self._gen >= 0 and gen not in (self._gen, self.store.written):
                 self.store.reopen()  # another process wrote: reload its vectors too
@@ -111,7 +113,16 @@ class Retriever:
             self._snap = _Lexical.build(rows)
             self._gen = gen
             # only now: concurrent callers must wait for the first build, not skip it
+            self._seen(now, epoch)
+
+    def _seen(self, now: float, epoch: int) -> None:
+        if epoch == self._epoch:  # an invalidate() meanwhile keeps the next look immediate
             self._checked = now
+
+    def invalidate(self) -> None:
+        """Make the next search look at the store's generation at once (after a write)."""
+        self._epoch += 1
+        self._checked = float("-inf")
 
     @property
     def size(self) -> int:
