@@ -1,14 +1,14 @@
 """Hybrid retrieval: Chroma's dense vectors plus bm25s lexical scores, fused by reciprocal rank.
 
-The lexical side and the term index are rebuilt from the store whenever its ``generation``
-changes (after any ingest, by this or another process), so they never drift from Chroma.
+The lexical side and the term index (``app/lexical.py``) catch up with the store whenever its
+generation or chunk count changes (after any ingest, by this or another process), so they
+never drift from Chroma.
 Term-awareness: the corpus's own titles, front-matter aliases and headings form a term index;
 a question naming a term (even misspelt) pulls that document's chunks into the candidates.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from app.terms import TermIndex, normalize_word
+from app.lexical import LexicalIndex, fetch_rows, lexical_tokens, store_key
+from app.terms import TermIndex
 from ingest.embedding import Encoder
-from ingest.store import IndexStore
+from ingest.store import IndexStore, file_key
 
 RRF_K = 60
 CANDIDATES = 30
@@ -47,40 +48,6 @@ class Hit:
         return str(self.meta.get("file", ""))
 
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-
-
-def lexical_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens with light normalisation (shared by BM25 and coverage)."""
-    return [normalize_word(t) for t in _TOKEN.findall(text.lower())]
-
-
-@dataclass(frozen=True)
-class _Lexical:
-    """One consistent snapshot of the store's chunks with their BM25 index and terms."""
-
-    ids: list[str]
-    texts: list[str]
-    metas: list[dict[str, Any]]
-    bm25: Any
-    vocab: set[str]
-    terms: TermIndex
-
-    @classmethod
-    def build(cls, rows: list[tuple[str, str, dict[str, Any]]]) -> _Lexical:
-        tokens = [lexical_tokens(f"{m.get('title', '')} {m.get('section', '')} {t}")
-                  for _, t, m in rows]
-        bm = None
-        if rows:
-            import bm25s
-
-            bm = bm25s.BM25()
-            bm.index(tokens, show_progress=False)
-        metas = [r[2] for r in rows]
-        return cls([r[0] for r in rows], [r[1] for r in rows], metas, bm,
-                   {w for toks in tokens for w in toks}, TermIndex(metas))
-
-
 class Retriever:
     """Searches one ``IndexStore`` with one query ``Encoder``."""
 
@@ -92,7 +59,8 @@ class Retriever:
         self._gen = -1
         self._checked = 0.0
         self._epoch = 0
-        self._snap = _Lexical([], [], [], None, set(), TermIndex([]))
+        self._snap = LexicalIndex.empty()
+        self.saved = store.index_dir / "lexical"  # snapshots shared by processes on this host
 
     # -- keeping the lexical side in step ---------------------------------------------------
     def sync(self, force: bool = False) -> None:
@@ -103,17 +71,41 @@ class Retriever:
         epoch = self._epoch
         with self._lock:
             gen = self.store.generation()
+            # Only a new generation triggers a catch-up: mid-ingest (chunks written, no bump
+            # yet) readers keep their snapshot instead of catching up with every batch.
             if gen == self._gen and not force:
                 self._seen(now, epoch)
                 return
             if self._gen >= 0 and gen not in (self._gen, self.store.written):
                 self.store.reopen()  # another process wrote: reload its vectors too
-            rows = list(self.store.all_chunks())
             # Build aside and swap in one assignment: concurrent searches see old or new.
-            self._snap = _Lexical.build(rows)
+            self._snap = self._catch_up(gen)
             self._gen = gen
             # only now: concurrent callers must wait for the first build, not skip it
             self._seen(now, epoch)
+
+    def _key(self, gen: int) -> str:
+        return store_key(self.store.collection_id, gen, self.store.count())
+
+    def _catch_up(self, gen: int) -> LexicalIndex:
+        """The lexical snapshot for the store as it is now: this process's, one saved by any
+        process, or the closest of those updated with what changed since."""
+        records = self.store.file_records()  # before the chunks: a later hash change refetches
+        shas = {file_key(p): r.sha256 for p, r in records.items()}
+        key = self._key(gen)
+        snap = self._snap if self._snap.key == key else LexicalIndex.load(
+            self.saved / f"{key}.npz")
+        if snap is not None and snap.current(shas):
+            return snap
+        base = snap or self._snap
+        if base.collection != self.store.collection_id:
+            newest = LexicalIndex.newest(self.saved, self.store.collection_id)
+            base = (LexicalIndex.load(newest) if newest else None) or LexicalIndex.empty()
+        ids = self.store.all_ids()  # the key counts what was read, should a write run now
+        snap = base.update(store_key(self.store.collection_id, gen, len(ids)), ids, shas,
+                           lambda want: fetch_rows(self.store, want))
+        snap.save(self.saved)
+        return snap
 
     def _seen(self, now: float, epoch: int) -> None:
         if epoch == self._epoch:  # an invalidate() meanwhile keeps the next look immediate
@@ -127,6 +119,10 @@ class Retriever:
     @property
     def size(self) -> int:
         return len(self._snap.ids)
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._snap
 
     @property
     def terms(self) -> TermIndex:
@@ -165,7 +161,7 @@ class Retriever:
                                         res["distances"][0], strict=False):
             pool[cid] = (doc, meta, 1.0 - float(dist))
         fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
-        qtok = lexical_tokens(query)
+        qtok = [t for t in lexical_tokens(query) if t in snap.vocab]
         if snap.bm25 is not None and qtok:
             allowed = set(files) if files else None
             docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
@@ -174,20 +170,19 @@ class Retriever:
             for idx, sc in zip(docs[0], scores[0], strict=False):
                 if sc <= 0 or rank >= n:
                     break
-                meta = snap.metas[int(idx)]
-                if allowed is not None and meta.get("file") not in allowed:
+                if allowed is not None and snap.file_of(int(idx)) not in allowed:
                     continue
                 cid = snap.ids[int(idx)]
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-                if cid not in pool:
-                    pool[cid] = (snap.texts[int(idx)], meta, float("nan"))
                 rank += 1
-        missing = [cid for cid, v in pool.items() if np.isnan(v[2])]
-        if missing:  # lexical-only hits: score them densely too, for evidence and display
-            got: Any = self._retry(lambda col: col.get(ids=missing, include=["embeddings"]))
-            for cid, emb in zip(got["ids"], got["embeddings"], strict=False):
-                doc, meta, _ = pool[cid]
+        missing = [cid for cid in fused if cid not in pool]
+        if missing:  # lexical-only hits: read them, and score them densely for evidence
+            got: Any = self._retry(lambda col: col.get(
+                ids=missing, include=["documents", "metadatas", "embeddings"]))
+            for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
+                                           got["embeddings"], strict=False):
                 pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
+        fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
 
@@ -197,7 +192,11 @@ class Retriever:
         col = self.store.chunks
         try:
             return call(col)
-        except Exception:
-            if not self.store.reopen(col):
-                raise
-        return call(self.store.chunks)
+        except Exception as exc:
+            first = exc
+        try:
+            if self.store.reopen(col):
+                return call(self.store.chunks)
+        except Exception as exc:  # still failing once reloaded: the files are damaged
+            first = exc
+        raise self.store.damaged("search", first) from None

@@ -93,10 +93,10 @@ class IndexStore:
         except IndexStoreError:
             raise
         except Exception as exc:
-            raise self._damaged("open", exc) from None
+            raise self.damaged("open", exc) from None
         self.max_batch = int(self.client.get_max_batch_size())
 
-    def _damaged(self, what: str, exc: Exception) -> IndexStoreError:
+    def damaged(self, what: str, exc: Exception) -> IndexStoreError:
         return IndexStoreError(
             f"cannot {what} the index at {self.where}: {type(exc).__name__}: {exc}. "
             + ("Is `chroma run` up and reachable?" if self.remote else
@@ -140,7 +140,10 @@ class IndexStore:
 
     # -- manifest ---------------------------------------------------------------------------
     def file_records(self) -> dict[str, FileRecord]:
-        got = self.files.get(include=["metadatas"])
+        try:
+            got = self.files.get(include=["metadatas"])
+        except Exception as exc:
+            raise self.damaged("read", exc) from None
         out = {}
         for m in got["metadatas"] or []:
             if m.get("lease"):  # the server-mode ingest lease, not a file
@@ -193,8 +196,34 @@ class IndexStore:
             try:  # the one full read of the store: where damaged pages show up
                 got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=off)
             except Exception as exc:
-                raise self._damaged("read", exc) from None
+                raise self.damaged("read", exc) from None
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+
+    def all_ids(self, page: int = 50000) -> list[str]:
+        """Every chunk id (no text, metadata or vectors: cheap even at 100k chunks)."""
+        out: list[str] = []
+        for off in range(0, self.count(), page):
+            try:
+                out += self.chunks.get(include=[], limit=page, offset=off)["ids"]
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+        return out
+
+    def chunks_by_id(self, ids: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of these chunks; ids no longer stored are left out."""
+        for b in range(0, len(ids), self.max_batch):
+            try:
+                got = self.chunks.get(ids=ids[b : b + self.max_batch],
+                                      include=["documents", "metadatas"])
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                           strict=False)
+
+    @property
+    def collection_id(self) -> str:
+        """The chunk collection's id: a new one after every ``reset``."""
+        return str(self.chunks.id)
 
     # -- lock and rebuild -------------------------------------------------------------------
     @contextlib.contextmanager

@@ -1,0 +1,264 @@
+"""The lexical side of retrieval: BM25 over every chunk, the vocabulary and the term index.
+
+A ``LexicalIndex`` is one immutable snapshot of the store, keyed by the chunk collection's id,
+its generation and its chunk count. It keeps no chunk text or metadata, only each chunk's id,
+its word ids (one flat array, CSR style) and which (file, title, aliases, heading) row it came
+from. That makes three things cheap at large corpus sizes:
+
+* catching up after an ingest (by any process): the store is asked for its chunk ids only, and
+  only chunks that are new, or belong to a file whose manifest hash changed, are read and
+  tokenised; BM25 is then recomputed from the word-id arrays in numpy;
+* opening: the snapshot is saved under ``<index_dir>/lexical/`` and loaded by the next process
+  that sees the same store state, instead of reading and tokenising every chunk again;
+* memory: a few arrays instead of every chunk's text and metadata as Python objects.
+
+Scores are the bm25s "lucene" variant, computed here from the arrays in the layout bm25s uses,
+and searched by bm25s itself (a test checks the matrix against ``bm25s.BM25.index``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.terms import TermIndex, normalize_word
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+K1, B = 1.5, 0.75  # bm25s defaults
+KEEP_SAVED = 2  # snapshots kept on disk per index folder
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
+TermRow = tuple[str, str, str, str]  # (file key, title, aliases, first heading)
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Lower-cased word tokens with light normalisation (shared by BM25 and coverage)."""
+    return [normalize_word(t) for t in _TOKEN.findall(text.lower())]
+
+
+def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
+    return lexical_tokens(f"{meta.get('title', '')} {meta.get('section', '')} {text}")
+
+
+def _term_row(meta: dict[str, Any]) -> TermRow:
+    return (str(meta.get("file", "")), str(meta.get("title", "")), str(meta.get("aliases", "")),
+            str(meta.get("section", "")).split(" > ")[0])
+
+
+def bm25_matrix(tok: np.ndarray, ptr: np.ndarray, n_words: int) -> dict[str, Any]:
+    """BM25 ("lucene" idf and tf) scores as bm25s's CSC dict: one column per word id."""
+    n = len(ptr) - 1
+    lengths = np.diff(ptr)
+    doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    pair, tf = np.unique(doc * n_words + tok.astype(np.int64), return_counts=True)
+    pdoc, pword = pair // n_words, pair % n_words
+    df = np.bincount(pword, minlength=n_words)
+    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    avg = lengths.mean() if n else 1.0
+    tf32 = tf.astype(np.float32)
+    norm = (K1 * ((1 - B) + B * lengths[pdoc] / avg)).astype(np.float32)
+    scores = idf[pword] * (tf32 / (norm + tf32))
+    order = np.argsort(pword, kind="stable")  # by word, then document (pairs are doc-major)
+    indptr = np.concatenate([[0], np.cumsum(df)])
+    return {"data": scores[order].astype(np.float32), "indices": pdoc[order].astype(np.int32),
+            "indptr": indptr.astype(np.int64), "num_docs": n}
+
+
+@dataclass(frozen=True)
+class LexicalIndex:
+    """One consistent view of the store for lexical search; build with ``update``/``load``."""
+
+    key: str
+    ids: list[str]
+    tok: np.ndarray  # int32 word ids of every chunk, concatenated
+    ptr: np.ndarray  # int64, len(ids) + 1: chunk i is tok[ptr[i]:ptr[i + 1]]
+    words: list[str]  # word id -> word
+    rows: list[TermRow]  # distinct (file, title, aliases, heading)
+    row_of: np.ndarray  # int32 per chunk -> rows
+    shas: dict[str, str]  # file key -> manifest sha256 when its chunks were read
+    bm25: Any
+    vocab: set[str]
+    terms: TermIndex
+
+    @classmethod
+    def empty(cls) -> LexicalIndex:
+        return cls.assemble("", [], np.zeros(0, np.int32), np.zeros(1, np.int64), [], [],
+                            np.zeros(0, np.int32), {})
+
+    @property
+    def collection(self) -> str:
+        return self.key.split("-g")[0]
+
+    def current(self, shas: dict[str, str]) -> bool:
+        """Whether every file read into this snapshot still has the same manifest hash."""
+        return all(shas.get(f) == s for f, s in self.shas.items())
+
+    def file_of(self, i: int) -> str:
+        return self.rows[int(self.row_of[i])][0]
+
+    # -- building ---------------------------------------------------------------------------
+    @classmethod
+    def assemble(cls, key: str, ids: list[str], tok: np.ndarray, ptr: np.ndarray,
+                 words: list[str], rows: list[TermRow], row_of: np.ndarray,
+                 shas: dict[str, str]) -> LexicalIndex:
+        """Drop unused words and rows, then build BM25, the vocabulary and the term index."""
+        used = np.bincount(tok, minlength=len(words)) > 0 if len(words) else np.zeros(0, bool)
+        if not used.all():
+            remap = np.cumsum(used, dtype=np.int64) - 1
+            tok = remap[tok].astype(np.int32)
+            words = [w for w, u in zip(words, used, strict=True) if u]
+        rused = np.bincount(row_of, minlength=len(rows)) > 0 if rows else np.zeros(0, bool)
+        if not rused.all():
+            rmap = np.cumsum(rused, dtype=np.int64) - 1
+            row_of = rmap[row_of].astype(np.int32)
+            rows = [r for r, u in zip(rows, rused, strict=True) if u]
+        bm = None
+        if ids and words:
+            import bm25s
+
+            bm = bm25s.BM25()
+            bm.scores = bm25_matrix(tok, ptr, len(words))
+            bm.vocab_dict = {w: i for i, w in enumerate(words)}
+            bm.unique_token_ids_set = set(range(len(words)))
+            bm.nonoccurrence_array = None
+        terms = TermIndex({"file": f, "title": t, "aliases": a, "section": h} for f, t, a, h in rows)
+        return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, set(words), terms)
+
+    def update(self, key: str, ids_now: list[str], shas_now: dict[str, str],
+               fetch: Any) -> LexicalIndex:
+        """The snapshot for a store now holding ``ids_now``.
+
+        Chunks still present whose file's manifest hash is unchanged are kept as they are;
+        every other chunk is read with ``fetch(ids) -> rows`` and tokenised.
+        """
+        present = set(ids_now)
+        changed = {f for f, s in self.shas.items() if shas_now.get(f) != s}
+        keep = np.fromiter(
+            (cid in present and self.rows[r][0] not in changed
+             for cid, r in zip(self.ids, self.row_of.tolist(), strict=True)),
+            dtype=bool, count=len(self.ids))
+        kept_ids = [cid for cid, k in zip(self.ids, keep.tolist(), strict=True) if k]
+        kept = set(kept_ids)
+        rows_new = list(fetch([cid for cid in ids_now if cid not in kept]))
+        lengths = np.diff(self.ptr)
+        tok_parts = [self.tok[np.repeat(keep, lengths)]]
+        len_parts = [lengths[keep]]
+        words = list(self.words)
+        wid = {w: i for i, w in enumerate(words)}
+        rows = list(self.rows)
+        rid = {r: i for i, r in enumerate(rows)}
+        new_tok: list[int] = []
+        new_len: list[int] = []
+        new_row: list[int] = []
+        for _, text, meta in rows_new:
+            toks = _row_tokens(text, meta)
+            new_tok += [wid.setdefault(w, len(wid)) for w in toks]
+            new_len.append(len(toks))
+            new_row.append(rid.setdefault(_term_row(meta), len(rid)))
+        words += list(wid)[len(words):]
+        rows += list(rid)[len(rows):]
+        tok_parts.append(np.asarray(new_tok, dtype=np.int32))
+        len_parts.append(np.asarray(new_len, dtype=np.int64))
+        tok = np.concatenate(tok_parts).astype(np.int32)
+        ptr = np.concatenate([[0], np.cumsum(np.concatenate(len_parts))]).astype(np.int64)
+        row_of = np.concatenate([self.row_of[keep], np.asarray(new_row, dtype=np.int32)])
+        ids = kept_ids + [r[0] for r in rows_new]
+        in_index = {r[0] for r in rows}
+        shas = {f: s for f, s in shas_now.items() if f in in_index}
+        return LexicalIndex.assemble(key, ids, tok, ptr, words, rows, row_of.astype(np.int32),
+                                     shas)
+
+    # -- on disk ----------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write this snapshot as ``folder/<key>.npz`` (atomically), keeping the newest few.
+
+        A folder that cannot be written only costs the next process a rebuild.
+        """
+        if not self.key:
+            return
+        head = json.dumps({"format": FORMAT, "key": self.key, "ids": self.ids,
+                           "words": self.words, "rows": self.rows, "shas": self.shas})
+        target = folder / f"{self.key}.npz"
+        tmp = folder / f".{self.key}.{os.getpid()}.tmp.npz"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                np.savez(fh, head=np.frombuffer(head.encode(), np.uint8), tok=self.tok,
+                         ptr=self.ptr, row_of=self.row_of)
+            os.replace(tmp, target)
+        except OSError as exc:
+            log.warning("could not save the lexical index to %s: %s", folder, exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return
+        with contextlib.suppress(OSError):  # another process may be pruning too
+            saved = sorted((p for p in folder.glob("*.npz") if not p.name.startswith(".")),
+                           key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in saved[KEEP_SAVED:]:
+                old.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex | None:
+        """The snapshot saved at ``path``, or None if it is missing, damaged or inconsistent."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                head = json.loads(bytes(z["head"]).decode())
+                tok, ptr, row_of = z["tok"], z["ptr"], z["row_of"]
+            ids, words = head["ids"], head["words"]
+            rows = [tuple(str(x) for x in r) for r in head["rows"]]
+            ok = (head.get("format") == FORMAT and head["key"] == path.stem
+                  and isinstance(ids, list) and isinstance(words, list)
+                  and all(len(r) == 4 for r in rows)
+                  and tok.dtype == np.int32 and ptr.dtype == np.int64
+                  and row_of.dtype == np.int32
+                  and len(ptr) == len(ids) + 1 and len(row_of) == len(ids)
+                  and ptr[0] == 0 and ptr[-1] == len(tok) and bool(np.all(np.diff(ptr) >= 0))
+                  and (not len(tok) or (tok.min() >= 0 and tok.max() < len(words)))
+                  and (not len(row_of) or (row_of.min() >= 0 and row_of.max() < len(rows))))
+            if not ok:
+                raise ValueError("inconsistent arrays")
+            return cls.assemble(head["key"], [str(i) for i in ids], tok, ptr,
+                                [str(w) for w in words], rows,  # type: ignore[arg-type]
+                                row_of, {str(k): str(v) for k, v in head["shas"].items()})
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # a damaged or foreign file: rebuild rather than trust it
+            log.warning("ignoring the saved lexical index %s: %s", path, exc)
+            return None
+
+    @staticmethod
+    def newest(folder: Path, collection: str) -> Path | None:
+        """The most recent saved snapshot of ``collection``, if any."""
+        try:
+            saved = [p for p in folder.glob(f"{collection}-g*.npz")]
+            return max(saved, key=lambda p: p.stat().st_mtime) if saved else None
+        except OSError:
+            return None
+
+
+def store_key(collection: str, generation: int, count: int) -> str:
+    return f"{collection}-g{generation}-n{count}"
+
+
+def fetch_rows(store: Any, ids: Iterable[str]) -> list[Row]:
+    """Chunks by id, or every chunk when that is most of the store (paged reads are faster)."""
+    want = list(ids)
+    if not want:
+        return []
+    if len(want) > store.count() // 2:
+        wanted = set(want)
+        return [r for r in store.all_chunks() if r[0] in wanted]
+    return list(store.chunks_by_id(want))

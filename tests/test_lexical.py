@@ -1,0 +1,176 @@
+"""The lexical snapshot: BM25 equal to bm25s's own, incremental updates equal to a rebuild,
+saved snapshots reused by the next process, and damaged ones ignored."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from app.lexical import LexicalIndex, bm25_matrix, lexical_tokens
+from tests.conftest import CORPUS
+
+
+def _rows(files: dict[str, list[str]], aliases: str = "") -> list[tuple[str, str, dict]]:
+    out = []
+    for f, texts in files.items():
+        for i, t in enumerate(texts):
+            out.append((f"{f}-{i}", t, {"file": f, "title": f.upper(), "aliases": aliases,
+                                        "section": f"Part {i % 2} > sub"}))
+    return out
+
+
+def _corpus_texts() -> list[str]:
+    return [p for f in sorted(CORPUS.glob("*.md")) for p in f.read_text().split("\n\n") if p]
+
+
+def _build(rows, shas, key="c-g1-n0"):
+    by_id = {r[0]: r for r in rows}
+    return LexicalIndex.empty().update(key, [r[0] for r in rows], shas,
+                                       lambda ids: [by_id[i] for i in ids])
+
+
+def _scores(snap: LexicalIndex, query: str) -> dict[str, float]:
+    q = [t for t in lexical_tokens(query) if t in snap.vocab]
+    docs, sc = snap.bm25.retrieve([q], k=len(snap.ids), show_progress=False, n_threads=1)
+    return {snap.ids[int(d)]: round(float(s), 4) for d, s in zip(docs[0], sc[0], strict=True)}
+
+
+def test_bm25_matrix_matches_bm25s_index():
+    texts = _corpus_texts()
+    toks = [lexical_tokens(t) for t in texts]
+    vocab: dict[str, int] = {}
+    flat = [vocab.setdefault(w, len(vocab)) for d in toks for w in d]
+    ptr = np.concatenate([[0], np.cumsum([len(d) for d in toks])]).astype(np.int64)
+    ours = bm25_matrix(np.asarray(flat, np.int32), ptr, len(vocab))
+    ref = bm25s.BM25()
+    ref.index(bm25s.tokenization.Tokenized(
+        ids=[[vocab[w] for w in d] for d in toks], vocab=vocab), show_progress=False)
+    assert ours["num_docs"] == ref.scores["num_docs"] == len(texts)
+    assert np.array_equal(ours["indptr"], ref.scores["indptr"])
+    assert np.array_equal(ours["indices"], ref.scores["indices"])
+    assert np.allclose(ours["data"], ref.scores["data"], rtol=1e-5)
+
+
+def test_incremental_update_equals_a_fresh_build():
+    texts = _corpus_texts()
+    before = _rows({"a": texts[:40], "b": texts[40:80], "c": texts[80:120]})
+    shas0 = {"a": "1", "b": "1", "c": "1"}
+    old = _build(before, shas0)
+    # b removed, c edited (same ids, new aliases and text), d added
+    after = (_rows({"a": texts[:40]}) + _rows({"c": texts[120:160]}, aliases="Cee Ops")
+             + _rows({"d": texts[160:200]}))
+    shas1 = {"a": "1", "c": "2", "d": "1"}
+    by_id = {r[0]: r for r in after}
+    fetched: list[str] = []
+
+    def fetch(ids):
+        fetched.extend(ids)
+        return [by_id[i] for i in ids]
+
+    inc = old.update("c-g2-n0", [r[0] for r in after], shas1, fetch)
+    fresh = _build(after, shas1, "c-g2-n0")
+    assert not {i for i in fetched if i.startswith("a-")}, "unchanged file was read again"
+    assert {i for i in fetched if i.startswith(("c-", "d-"))} == {
+        r[0] for r in after if r[0][0] in "cd"}
+    assert sorted(inc.ids) == sorted(fresh.ids)
+    assert inc.vocab == fresh.vocab
+    assert inc.shas == fresh.shas == shas1
+    assert inc.terms.labels(1) == fresh.terms.labels(1)
+    assert "Cee Ops" in inc.terms.labels()
+    only_b = set(lexical_tokens(" ".join(texts[40:80]))) - set(
+        lexical_tokens(" ".join(texts[:40] + texts[120:200])))
+    assert only_b and not only_b & inc.vocab, "words only the removed file had are still known"
+    for q in ("What is MLOps?", "model drift monitoring", "pipeline security scanning"):
+        assert _scores(inc, q) == _scores(fresh, q)
+    for i, cid in enumerate(inc.ids):
+        assert inc.file_of(i) == cid.split("-")[0]
+
+
+def test_save_load_and_damaged_files(tmp_path: Path):
+    snap = _build(_rows({"a": _corpus_texts()[:30]}), {"a": "1"}, "col-g3-n30")
+    snap.save(tmp_path)
+    got = LexicalIndex.load(tmp_path / "col-g3-n30.npz")
+    assert got is not None and got.ids == snap.ids and got.vocab == snap.vocab
+    assert _scores(got, "devops culture") == _scores(snap, "devops culture")
+    assert LexicalIndex.newest(tmp_path, "col") == tmp_path / "col-g3-n30.npz"
+    # damaged, truncated, renamed or inconsistent files are ignored, never trusted
+    (tmp_path / "col-g4-n30.npz").write_bytes(b"\x00garbage")
+    assert LexicalIndex.load(tmp_path / "col-g4-n30.npz") is None
+    data = (tmp_path / "col-g3-n30.npz").read_bytes()
+    (tmp_path / "col-g5-n30.npz").write_bytes(data[: len(data) // 2])
+    assert LexicalIndex.load(tmp_path / "col-g5-n30.npz") is None
+    shutil.copy(tmp_path / "col-g3-n30.npz", tmp_path / "col-g6-n30.npz")
+    assert LexicalIndex.load(tmp_path / "col-g6-n30.npz") is None  # key inside differs
+    bad = snap.__class__(**{**snap.__dict__, "tok": snap.tok + len(snap.words)})
+    bad.save(tmp_path / "bad")
+    assert LexicalIndex.load(tmp_path / "bad" / "col-g3-n30.npz") is None
+    assert LexicalIndex.load(tmp_path / "missing.npz") is None
+
+
+def test_save_keeps_the_newest_few_and_survives_a_read_only_folder(tmp_path: Path):
+    for g in range(5):
+        _build(_rows({"a": ["some text"]}), {"a": "1"}, f"col-g{g}-n1").save(tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        _build(_rows({"a": ["x"]}), {"a": "1"}, "col-g9-n1").save(ro)  # no exception
+        assert not list(ro.iterdir()) or not ro.stat().st_mode & 0o200
+    finally:
+        ro.chmod(0o700)
+
+
+def test_a_new_process_reuses_the_saved_snapshot_and_catches_up_by_difference(
+        bot, tmp_path, monkeypatch):
+    from app import Assistant
+
+    assert bot.search("What is GitOps?")
+    key = bot.retriever.lexical.key
+    assert (bot.retriever.saved / f"{key}.npz").is_file()
+    # another process (a fresh Assistant) opens the same state: no chunk is read
+    other = Assistant.open(index_dir=bot.settings.index_dir, auto_ingest=False)
+    other.retriever.check_every = 0  # look at the store on every search
+    read: list[int] = []
+    orig_all, orig_by_id = other.store.all_chunks, other.store.chunks_by_id
+    monkeypatch.setattr(other.store, "all_chunks", lambda *a: read.append(-1) or orig_all(*a))
+    monkeypatch.setattr(other.store, "chunks_by_id",
+                        lambda ids: read.append(len(ids)) or orig_by_id(ids))
+    hits = other.search("What is GitOps?")
+    assert hits and hits[0].title == "GitOps"
+    assert other.retriever.lexical.key == key and read == []
+    # an ingest of one new file: only its chunks are read by the other process
+    doc = tmp_path / "finops.md"
+    doc.write_text("---\ntitle: FinOps\n---\n# FinOps\n\nFinOps brings financial "
+                   "accountability to cloud spending through shared cost dashboards.\n")
+    rep = bot.ingest([doc])
+    assert rep.embedded >= 1
+    hits = other.search("financial accountability cloud spending")
+    assert read == [rep.embedded], read
+    assert hits[0].title == "FinOps"
+    assert "finops" in other.retriever.vocab
+    # and a removal: nothing is read, the words leave the vocabulary
+    bot.remove(str(doc))
+    other.search("What is GitOps?")
+    assert read == [rep.embedded]
+    assert "finops" not in other.retriever.vocab
+    assert other.retriever.size == bot.store.count()
+
+
+@pytest.mark.parametrize("junk", [b"", b"PK\x03\x04junk", b"\x93NUMPY" + b"\x00" * 64])
+def test_a_damaged_saved_snapshot_means_a_rebuild_not_an_error(bot, junk):
+    bot.search("What is DevOps?")
+    key = bot.retriever.lexical.key
+    path = bot.retriever.saved / f"{key}.npz"
+    path.write_bytes(junk)
+    from app import Assistant
+
+    other = Assistant.open(index_dir=bot.settings.index_dir, auto_ingest=False)
+    hits = other.search("What is DevOps?")
+    assert hits and hits[0].title == "DevOps"
+    assert other.retriever.size == bot.store.count()
+    assert LexicalIndex.load(path) is not None  # rewritten whole
