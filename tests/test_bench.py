@@ -56,7 +56,7 @@ def test_bench_scale(tmp_path):
     (row,) = res["rows"]
     assert row["embed"] == "reused+noise" and row["chunks"] >= 50
     for k in ("tokens_per_s", "peak_rss_mb", "query_rss_mb", "search_p50_ms", "ask_p95_ms",
-              "disk_mb", "sync_ms"):
+              "disk_mb", "all_ids_ms", "reopen_ms", "catch_up_ms"):
         assert row[k] > 0, k
     assert png.stat().st_size > 0
 

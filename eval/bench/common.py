@@ -117,7 +117,10 @@ def proc_rss_mb(pid: int) -> float:
 
 
 def self_peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak RSS. ``ru_maxrss`` is not used where /proc is readable: Linux
+    carries the parent's peak into a (v)forked-then-exec'd child's ``ru_maxrss``, so a child
+    of a big process would report the parent's figure."""
+    return proc_rss_mb(os.getpid()) or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def dir_mb(path: Path) -> float:
