@@ -96,17 +96,17 @@ class TermIndex:
 
     def __init__(self, metas: Iterable[dict[str, Any]]):
         found: dict[tuple[str, ...], dict[str, Any]] = {}
-        heads: dict[str, set[str]] = defaultdict(set)
+        names: dict[tuple[str, str], None] = {}  # (name, file), each looked at once
+        heads: dict[tuple[str, str], None] = {}
         for m in metas:
             file = str(m.get("file", ""))
-            names = [str(m.get("title", ""))] + str(m.get("aliases", "")).split(",")
-            for name in names:
-                self._add(found, name, file, 2)
-            for part in str(m.get("section", "")).split(" > ")[:1]:
-                heads[part].add(file)
-        for head, files in heads.items():
-            for f in files:
-                self._add(found, head, f, 1)
+            for name in [str(m.get("title", ""))] + str(m.get("aliases", "")).split(","):
+                names[(name, file)] = None
+            heads[(str(m.get("section", "")).split(" > ")[0], file)] = None
+        for name, file in names:
+            self._add(found, name, file, 2)
+        for head, file in heads:
+            self._add(found, head, file, 1)
         self.terms = [
             Term(k, v["label"], tuple(sorted(v["files"])), v["strength"]) for k, v in found.items()
         ]
