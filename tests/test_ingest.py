@@ -194,3 +194,23 @@ def test_ask_json_cli(corpus_index):
     assert set(data) >= {"text", "refused", "mode", "sources", "timings_ms"}
     assert not data["refused"] and "[1]" in data["text"]
     assert {"path", "title", "section", "score", "text"} <= set(data["sources"][0])
+
+
+def test_encoder_batches_are_capped_in_padded_word_pieces_and_vectors_unchanged(encoder):
+    texts = [p for f in sorted(CORPUS.glob("*.md")) for p in f.read_text().split("\n\n") if p]
+    lengths = [min(n, encoder.max_seq_length) for n in encoder.count_tokens_batch(texts)]
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])
+    batches = encoder._batches(order, lengths, 64)
+    assert [i for b in batches for i in b] == order
+    for b in batches:
+        assert len(b) <= 64
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= encoder.max_batch_tokens
+    assert max(len(b) for b in batches) > 2 and min(len(b) for b in batches) <= 2
+    capped = encoder.encode(texts)
+    budget = encoder.max_batch_tokens
+    try:
+        encoder.max_batch_tokens = 10**9  # fixed batches of 64, as before the cap
+        plain = encoder.encode(texts)
+    finally:
+        encoder.max_batch_tokens = budget
+    assert float((capped * plain).sum(axis=1).min()) > 0.9999
