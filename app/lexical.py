@@ -102,9 +102,10 @@ class LexicalIndex:
     def collection(self) -> str:
         return self.key.split("-g")[0]
 
-    def current(self, shas: dict[str, str]) -> bool:
-        """Whether every file read into this snapshot still has the same manifest hash."""
-        return all(shas.get(f) == s for f, s in self.shas.items())
+    def changed(self, shas: dict[str, str]) -> set[str]:
+        """Files with chunks here whose manifest hash is not the one they were read with
+        (a record that appeared or vanished counts: chunks can precede their record)."""
+        return {f for f in {r[0] for r in self.rows} if self.shas.get(f) != shas.get(f)}
 
     def file_of(self, i: int) -> str:
         return self.rows[int(self.row_of[i])][0]
@@ -145,7 +146,7 @@ class LexicalIndex:
         every other chunk is read with ``fetch(ids) -> rows`` and tokenised.
         """
         present = set(ids_now)
-        changed = {f for f, s in self.shas.items() if shas_now.get(f) != s}
+        changed = self.changed(shas_now)
         keep = np.fromiter(
             (cid in present and self.rows[r][0] not in changed
              for cid, r in zip(self.ids, self.row_of.tolist(), strict=True)),

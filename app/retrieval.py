@@ -95,7 +95,7 @@ class Retriever:
         key = self._key(gen)
         snap = self._snap if self._snap.key == key else LexicalIndex.load(
             self.saved / f"{key}.npz")
-        if snap is not None and snap.current(shas):
+        if snap is not None and not snap.changed(shas):
             return snap
         base = snap or self._snap
         if base.collection != self.store.collection_id:

@@ -174,3 +174,16 @@ def test_a_damaged_saved_snapshot_means_a_rebuild_not_an_error(bot, junk):
     assert hits and hits[0].title == "DevOps"
     assert other.retriever.size == bot.store.count()
     assert LexicalIndex.load(path) is not None  # rewritten whole
+
+
+def test_chunks_read_before_their_manifest_record_are_read_again_once_it_appears():
+    # a reader can catch up between an ingest's chunk writes and its manifest record
+    early = _build(_rows({"e": ["an early page"]}), {})
+    assert early.changed({}) == set()
+    later = _rows({"e": ["an early page"]}, aliases="Early Ops")  # same ids, new metadata
+    by_id = {r[0]: r for r in later}
+    fetched: list[str] = []
+    snap = early.update("c-g2-n1", list(by_id), {"e": "1"},
+                        lambda ids: fetched.extend(ids) or [by_id[i] for i in ids])
+    assert fetched == ["e-0"] and "Early Ops" in snap.terms.labels()
+    assert snap.changed({"e": "1"}) == set()
