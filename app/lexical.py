@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,6 @@ class LexicalIndex:
             dtype=bool, count=len(self.ids))
         kept_ids = [cid for cid, k in zip(self.ids, keep.tolist(), strict=True) if k]
         kept = set(kept_ids)
-        rows_new = list(fetch([cid for cid in ids_now if cid not in kept]))
         lengths = np.diff(self.ptr)
         tok_parts = [self.tok[np.repeat(keep, lengths)]]
         len_parts = [lengths[keep]]
@@ -164,7 +163,9 @@ class LexicalIndex:
         new_tok: list[int] = []
         new_len: list[int] = []
         new_row: list[int] = []
-        for _, text, meta in rows_new:
+        new_ids: list[str] = []
+        for cid, text, meta in fetch([cid for cid in ids_now if cid not in kept]):
+            new_ids.append(cid)  # rows are consumed as they come: a page at a time in memory
             toks = _row_tokens(text, meta)
             new_tok += [wid.setdefault(w, len(wid)) for w in toks]
             new_len.append(len(toks))
@@ -176,7 +177,7 @@ class LexicalIndex:
         tok = np.concatenate(tok_parts).astype(np.int32)
         ptr = np.concatenate([[0], np.cumsum(np.concatenate(len_parts))]).astype(np.int64)
         row_of = np.concatenate([self.row_of[keep], np.asarray(new_row, dtype=np.int32)])
-        ids = kept_ids + [r[0] for r in rows_new]
+        ids = kept_ids + new_ids
         in_index = {r[0] for r in rows}
         shas = {f: s for f, s in shas_now.items() if f in in_index}
         return LexicalIndex.assemble(key, ids, tok, ptr, words, rows, row_of.astype(np.int32),
@@ -254,12 +255,12 @@ def store_key(collection: str, generation: int, count: int) -> str:
     return f"{collection}-g{generation}-n{count}"
 
 
-def fetch_rows(store: Any, ids: Iterable[str]) -> list[Row]:
+def fetch_rows(store: Any, ids: Iterable[str]) -> Iterator[Row]:
     """Chunks by id, or every chunk when that is most of the store (paged reads are faster)."""
     want = list(ids)
     if not want:
-        return []
+        return iter(())
     if len(want) > store.count() // 2:
         wanted = set(want)
-        return [r for r in store.all_chunks() if r[0] in wanted]
-    return list(store.chunks_by_id(want))
+        return (r for r in store.all_chunks() if r[0] in wanted)
+    return iter(store.chunks_by_id(want))
