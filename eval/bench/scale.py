@@ -227,7 +227,10 @@ def plot_scale(rows: list[dict[str, Any]], out: Path) -> None:
         a_.set_title(title)
         a_.legend(fontsize=7)
         a_.grid(alpha=0.3)
-    ax[0].axhline(150, color="red", lw=0.8, ls=":")
+        a_.set_ylim(bottom=0)  # from zero: differences at their true size
+    ax[0].axhline(150, color="red", lw=0.8, ls=":", label="goal: p50 <= 150 ms at 100k")
+    ax[0].set_ylim(0, max(160, ax[0].get_ylim()[1]))
+    ax[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
