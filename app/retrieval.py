@@ -1,8 +1,8 @@
 """Hybrid retrieval: Chroma's dense vectors plus bm25s lexical scores, fused by reciprocal rank.
 
 The lexical side and the term index (``app/lexical.py``) catch up with the store whenever its
-generation or chunk count changes (after any ingest, by this or another process), so they
-never drift from Chroma.
+generation changes (after any ingest, by this or another process), so they never drift from
+Chroma.
 Term-awareness: the corpus's own titles, front-matter aliases and headings form a term index;
 a question naming a term (even misspelt) pulls that document's chunks into the candidates.
 """

@@ -207,7 +207,7 @@ class IndexStore:
                 out += self.chunks.get(include=[], limit=page, offset=off)["ids"]
             except Exception as exc:
                 raise self.damaged("read", exc) from None
-        return out
+        return list(dict.fromkeys(out))  # a write between pages can shift one id into two
 
     def chunks_by_id(self, ids: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(id, text, metadata) of these chunks; ids no longer stored are left out."""
