@@ -207,9 +207,10 @@ class LexicalIndex:
                 tmp.unlink(missing_ok=True)
             return
         with contextlib.suppress(OSError):  # another process may be pruning too
-            saved = sorted((p for p in folder.glob("*.npz") if not p.name.startswith(".")),
-                           key=lambda p: p.stat().st_mtime, reverse=True)
-            for old in saved[KEEP_SAVED:]:
+            others = sorted((p for p in folder.glob("*.npz")
+                             if p != target and not p.name.startswith(".")),
+                            key=lambda p: p.stat().st_mtime_ns, reverse=True)
+            for old in others[KEEP_SAVED - 1:]:
                 old.unlink(missing_ok=True)
 
     @classmethod

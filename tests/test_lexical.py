@@ -111,18 +111,16 @@ def test_save_load_and_damaged_files(tmp_path: Path):
     assert LexicalIndex.load(tmp_path / "missing.npz") is None
 
 
-def test_save_keeps_the_newest_few_and_survives_a_read_only_folder(tmp_path: Path):
+def test_save_keeps_the_newest_few_and_survives_an_unwritable_folder(tmp_path: Path):
     for g in range(5):
         _build(_rows({"a": ["some text"]}), {"a": "1"}, f"col-g{g}-n1").save(tmp_path)
-    assert len(list(tmp_path.glob("*.npz"))) == 2
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        _build(_rows({"a": ["x"]}), {"a": "1"}, "col-g9-n1").save(ro)  # no exception
-        assert not list(ro.iterdir()) or not ro.stat().st_mode & 0o200
-    finally:
-        ro.chmod(0o700)
+    kept = sorted(p.name for p in tmp_path.glob("*.npz"))
+    assert len(kept) == 2 and "col-g4-n1.npz" in kept  # the one just written always stays
+    # a file where the folder should be (chmod does not stop root, which CI may run as)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("keep me")
+    _build(_rows({"a": ["x"]}), {"a": "1"}, "col-g9-n1").save(blocker)  # logs, no exception
+    assert blocker.read_text() == "keep me"
 
 
 def test_a_new_process_reuses_the_saved_snapshot_and_catches_up_by_difference(
