@@ -1,4 +1,5 @@
-"""`opsqa bench scale`: ingest tokens/s, peak RSS, query p50/p95 and disk size at 1k-100k chunks.
+"""`opsqa bench scale`: ingest tokens/s, peak RSS, query p50/p95, how long the lexical index
+takes to build, reopen and catch up, and disk size, at 1k-100k chunks.
 
 Documents are real argo-cd-docs chunks written back out as Markdown sections, each copy salted
 (a distinct ``x0000123`` token in its heading and body, a ``y00012`` token in its file title)
