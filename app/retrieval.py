@@ -64,7 +64,7 @@ class Retriever:
 
     # -- keeping the lexical side in step ---------------------------------------------------
     def sync(self, force: bool = False) -> None:
-        """Rebuild BM25 and the term index if the store changed since the last look."""
+        """Bring BM25 and the term index up to date if the generation moved since the last look."""
         now = time.monotonic()
         if not force and now - self._checked < self.check_every:
             return

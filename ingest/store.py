@@ -3,7 +3,7 @@
 Everything lives in Chroma itself (two collections), so an embedded store and a Chroma server
 behave alike and several opsqa processes on one server see the same manifest. A ``generation``
 counter in the chunk collection's metadata changes after every ingest that wrote something;
-readers compare it to rebuild their lexical (BM25) side only when needed.
+readers compare it to update their lexical (BM25) side only when needed.
 """
 
 from __future__ import annotations
