@@ -22,7 +22,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from app.terms import TermIndex, normalize_word
+from app.terms import TermIndex, words
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +37,12 @@ FORMAT = 1
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
 TermRow = tuple[str, str, str, str]  # (file key, title, aliases, first heading)
 
 
-def lexical_tokens(text: str) -> list[str]:
-    """Lower-cased word tokens with light normalisation (shared by BM25 and coverage)."""
-    return [normalize_word(t) for t in _TOKEN.findall(text.lower())]
-
-
 def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
-    return lexical_tokens(f"{meta.get('title', '')} {meta.get('section', '')} {text}")
+    return words(f"{meta.get('title', '')} {meta.get('section', '')} {text}")
 
 
 def _term_row(meta: dict[str, Any]) -> TermRow:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from app.lexical import LexicalIndex, fetch_rows, lexical_tokens, store_key
-from app.terms import TermIndex
+from app.lexical import LexicalIndex, fetch_rows, store_key
+from app.terms import TermIndex, words
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
 
@@ -161,7 +161,7 @@ class Retriever:
                                         res["distances"][0], strict=False):
             pool[cid] = (doc, meta, 1.0 - float(dist))
         fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
-        qtok = [t for t in lexical_tokens(query) if t in snap.vocab]
+        qtok = [t for t in words(query) if t in snap.vocab]
         if snap.bm25 is not None and qtok:
             allowed = set(files) if files else None
             docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),

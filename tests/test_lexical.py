@@ -10,7 +10,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from app.lexical import LexicalIndex, bm25_matrix, lexical_tokens
+from app.lexical import LexicalIndex, bm25_matrix
+from app.terms import words as lexical_tokens
 from tests.conftest import CORPUS
 
 
