@@ -70,7 +70,7 @@ def chunk_document(
         raise ValueError(f"max_tokens must be at least 16, got {max_tokens}")
     packer = _Packer(doc.text, count_tokens, max_tokens, min(target_tokens, max_tokens))
     title = str(doc.metadata.get("title") or "").strip()
-    use_headings = doc.metadata.get("format") not in ("text", "pdf")
+    use_headings = doc.metadata.get("format") != "pdf"  # plain text has detected headings
     by_lines = "\n\n" not in doc.text.replace("\r", "")  # no paragraphs: each line is one
     chunks: list[Chunk] = []
     for section, blocks in _sections(doc.text, use_headings, by_lines):
@@ -200,8 +200,10 @@ class _Packer:
         total = self.header_tokens
         for unit in units:
             if group and total + unit[2] > self.target:
+                # A sentence that leads into a list or code block goes with it.
+                carry = [group.pop()] if len(group) > 1 and self._leads_in(group[-1]) else []
                 yield from self._verified(header, group)
-                group, total = [], self.header_tokens
+                group, total = carry, self.header_tokens + sum(u[2] for u in carry)
             group.append(unit)
             total += unit[2]
         if group:
@@ -219,6 +221,12 @@ class _Packer:
             mid = (start + end) // 2
             halves = [s for s in (self._strip(start, mid), self._strip(mid, end)) if s]
             yield from self._verified(header, [(s, e, 0) for s, e in halves])
+
+    def _leads_in(self, span: Span) -> bool:
+        text = self.text[span[0] : span[1]].rstrip()
+        if _LIST_ITEM.match(text) or text.endswith("```") or text.startswith("#"):
+            return False
+        return text.endswith(":") or not text.endswith((".", "!", "?", ")", '"', "'", "”"))
 
     def _tokens(self, start: int, end: int) -> int:
         return max(0, self.count(self.text[start:end]) - self.special)

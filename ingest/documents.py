@@ -2,16 +2,17 @@
 
 Trade-offs: decoding prefers certainty over cleverness (BOM, then strict UTF-8, then
 charset-normalizer, then latin-1, which never fails), and mojibake repair is left to ftfy
-except for one narrow, explained Mac Roman rule ftfy does not cover. Markdown cleanup uses
-regexes rather than a full renderer: it only removes what pollutes retrieval (images,
-tracking URLs, rules, emphasis markers) and keeps headings and list markers, which the
-chunker needs. HTML goes through the stdlib parser, so badly broken markup yields text that
-is imperfect but never contains tags or script. PDF text is whatever pypdf extracts: scanned
-PDFs have none and are skipped rather than OCR'd.
+except for one narrow, explained Mac Roman rule ftfy does not cover. Markdown and plain text
+become clean blocks in ``ingest.blocks`` (a real Markdown parser; layout rules for text), each
+remembering its source line. HTML goes through the stdlib parser, so badly broken markup
+yields text that is imperfect but never contains tags or script. PDF text is whatever pypdf
+extracts: scanned PDFs have none and are skipped rather than OCR'd. A document without a
+title takes its first heading, else its first short line, else its file name.
 """
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import datetime as dt
 import html
@@ -27,6 +28,7 @@ import charset_normalizer
 import ftfy
 import yaml
 
+from ingest.blocks import join_blocks, looks_like_heading, markdown_blocks, text_blocks
 from ingest.errors import SkipFile  # re-exported: part of this module's API
 from ingest.formats import html_to_text, pdf_text
 
@@ -43,6 +45,12 @@ class Document:
     text: str
     metadata: dict[str, Any]
     warnings: tuple[str, ...] = ()
+    lines: tuple[tuple[int, int], ...] = ()  # (offset in text, 0-based source line) per block
+
+    def line_at(self, offset: int) -> int:
+        """The 1-based source line the text at ``offset`` comes from (0: not known)."""
+        i = bisect.bisect_right(self.lines, (offset, float("inf"))) - 1
+        return self.lines[i][1] + 1 if i >= 0 else 0
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -115,6 +123,7 @@ def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
     meta: dict[str, Any] = {}
     warnings: list[str] = []
     html_title = ""
+    lines: tuple[tuple[int, int], ...] = ()
     if suffix == ".pdf":
         fmt, body = "pdf", clean_text(_repair(pdf_text(data)), "pdf")
     else:
@@ -126,18 +135,28 @@ def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
             raw, html_title = html_to_text(text)
             body = _clean_common(raw)
         else:
-            meta, text, warning = _split_front_matter(text)
+            meta, text, warning, skipped = _split_front_matter(text)
             warnings.extend([warning] if warning else [])
             is_md = suffix != ".txt" or _MD_HEADING.search(text) is not None
             fmt = "markdown" if is_md else "text"
-            body = clean_text(text, fmt)
+            body, lines = structured_text(text, fmt, skipped)
     if not body:
         raise SkipFile("empty file")
     if not meta.get("title"):
-        heading = re.search(r"^# +(.+?)[ #]*$", body, re.M) if fmt != "pdf" else None
-        meta["title"] = heading.group(1).strip() if heading else html_title or path.stem
+        meta["title"] = html_title or (first_title(body) if fmt != "pdf" else "") or path.stem
     meta["format"] = fmt
-    return Document(str(path.resolve().as_posix()), body, meta, tuple(warnings))
+    return Document(str(path.resolve().as_posix()), body, meta, tuple(warnings), lines)
+
+
+def first_title(body: str) -> str:
+    """The first heading, else the first short title-like line near the top, else ""."""
+    heading = re.search(r"^#{1,6} +(.+?)[ #]*$", body, re.M)
+    if heading:
+        return heading.group(1).strip()
+    for line in [ln for ln in body.split("\n") if ln.strip()][:5]:
+        if len(line.split()) >= 2 and looks_like_heading(line.lstrip("# ")):
+            return line.lstrip("# ").strip()
+    return ""
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -227,19 +246,22 @@ _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z
 _LIST_KEYS = ("tags", "aliases")
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str, int]:
+    """(metadata, body, warning, lines before the body) of a text with optional front matter."""
     match = _FRONT_MATTER.match(text)
     # A block whose first line is not "key:" is two horizontal rules, not front matter.
     if not match or not re.match(r"\s*[\w-]+\s*:", match.group(1)):
-        return {}, text, ""
+        return {}, text, "", 0
     body = text[match.end() :]
+    skipped = text[: match.end()].count("\n")
     try:
         loaded = yaml.safe_load(match.group(1))
     except yaml.YAMLError as exc:
         reason = str(exc).strip().splitlines()[0]
-        return {}, body, f"malformed front matter: {reason}; ingested without metadata"
+        return {}, body, f"malformed front matter: {reason}; ingested without metadata", skipped
     if not isinstance(loaded, dict):
-        return {}, body, "malformed front matter: not a mapping; ingested without metadata"
+        return ({}, body, "malformed front matter: not a mapping; ingested without metadata",
+                skipped)
     meta: dict[str, Any] = {}
     for key, value in loaded.items():
         key = str(key)
@@ -262,7 +284,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str]:
         # Nested mappings and None carry nothing a citation or filter can use: dropped.
     if "title" in meta:
         meta["title"] = str(meta["title"])
-    return meta, body, ""
+    return meta, body, "", skipped
 
 
 def clean_text(text: str, fmt: str) -> str:
@@ -273,50 +295,27 @@ def clean_text(text: str, fmt: str) -> str:
         fmt: "markdown", "text", "html" or "pdf".
 
     Returns:
-        Body text: entities unescaped (markdown/text), markup noise removed, NFC, no
-        zero-width or control characters, no trailing spaces, at most one blank line.
+        Body text: markup parsed away (markdown, html), NFC, no zero-width or control
+        characters, no trailing spaces, at most one blank line.
     """
     if fmt == "html":
         return _clean_common(html_to_text(text)[0])
     if fmt in ("markdown", "text"):
-        parts = _FENCE.split(text)  # odd items are fenced code blocks, left verbatim
-        for i in range(0, len(parts), 2):
-            parts[i] = _clean_markdown(parts[i]) if fmt == "markdown" else _clean_prose(parts[i])
-        text = "".join(parts)
+        return structured_text(text, fmt)[0]
     return _clean_common(text)
 
 
-_FENCE = re.compile(r"(^ {0,3}(?:```|~~~).*?(?:^ {0,3}(?:```|~~~)[ \t]*$|\Z))", re.M | re.S)
-_LINKED_IMAGE = re.compile(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)")
-_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
-_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\([^)]*\)")
-_URL = re.compile(r"<?https?://[^\s<>)\]]+>?")
-_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
-_STRONG = re.compile(r"(\*\*|(?<!\w)__)(?=\S)(.+?)(?<=\S)\1(?!\w)")
-_CODE_SPAN = re.compile(r"(`+[^`]*`+)")
-_RAW_HTML = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<img\b[^>]*>", re.I | re.S)
-
-
-def _drop_url(match: re.Match[str]) -> str:
-    url = match.group().strip("<>")
-    # Long or query-carrying URLs are tracking/CDN noise that only dilutes embeddings.
-    return "" if len(url) > 80 or "?" in url else url
-
-
-def _clean_prose(text: str) -> str:
-    return _URL.sub(_drop_url, html.unescape(text))
-
-
-def _clean_markdown(text: str) -> str:
-    text = _RAW_HTML.sub("", text)
-    text = _LINKED_IMAGE.sub("", text)
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _RULE.sub("", text)
-    pieces = _CODE_SPAN.split(text)  # inline code keeps its __dunder__ names
-    for i in range(0, len(pieces), 2):
-        pieces[i] = _STRONG.sub(r"\2", _clean_prose(pieces[i]))
-    return "".join(pieces)
+def structured_text(text: str, fmt: str, first_line: int = 0
+                    ) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Markdown or plain text as clean blocks: the body and its (offset, source line) map."""
+    # Character-level cleanup first, so the blocks' offsets hold for the final text.
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n")
+                                                       .replace("\r", "\n")))
+    if fmt == "markdown":
+        blocks = markdown_blocks(text, first_line)  # the parser decodes entities itself
+    else:
+        blocks = text_blocks(html.unescape(text), first_line)
+    return join_blocks(blocks)
 
 
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")

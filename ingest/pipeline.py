@@ -233,7 +233,7 @@ def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStor
         ids.append(cid)
     metas = [
         {**base, "file": key, "path": path, "title": title, "section": c.section,
-         "start": c.start, "end": c.end, "index": c.index}
+         "start": c.start, "end": c.end, "index": c.index, "line": doc.line_at(c.start)}
         for c in chunks
     ]
     reuse = [i for i, cid in enumerate(ids) if cid in existing]
