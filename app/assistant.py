@@ -33,7 +33,7 @@ def to_source(hit: Hit) -> Source:
     m = hit.meta
     return Source(path=str(m.get("path", "")), title=hit.title, section=hit.section,
                   text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=hit.id)
+                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)))
 
 
 class Assistant:
@@ -193,38 +193,26 @@ class Assistant:
         r.sync()
         if r.size == 0:
             raise IndexStoreError("the index is empty: run `opsqa ingest PATH...` first")
-        plan = plan_question(q, r.terms, previous)
+        # Misspelt words are read as the documents spell them, for search and for the plan.
+        plan = plan_question(r.vocab.fix(q), r.terms, previous)
         qvec = r.embed_query(plan.query)
         k = max(self.settings.top_k, 8)
         hits = r.search(plan.query, k=k, qvec=qvec)
-        ev = weigh_evidence(plan, hits, r)  # decided on the main retrieval alone
+        ev = weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         if ev.refuse(self.settings.refusal_threshold):
-            text = refusal_text(ev, hits, r.terms, q)
+            text = refusal_text(ev, hits, r.terms.labels())
             sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
             timings["total_ms"] = (time.perf_counter() - t0) * 1000
             return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                           evidence=ev.score, note=ev.reason, timings_ms=timings), plan
-        facet_hits: list[Hit] = []
-        side_hits: dict[str, list[Hit]] = {}
-        if plan.terms and plan.kind in ("definition", "list"):
-            fq = f"{plan.terms[0].label} {plan.facet.replace('_', ' ')}"
-            fvec = r.embed_query(fq)
-            facet_hits = r.search(fq, k=12, files=list(plan.terms[0].files), qvec=fvec)
-            # Other documents may cover the term in a section of their own.
-            seen = {h.id for h in facet_hits}
-            facet_hits += [h for h in r.search(fq, k=8, qvec=fvec) if h.id not in seen]
-        if plan.kind in ("comparison", "boundary"):
-            for t in plan.terms[:2]:
-                side_hits[t.label] = r.search(f"What is {t.label}?", k=6, files=list(t.files))
-            a, b = (t.label for t in plan.terms[:2])
-            side_hits[""] = r.search(f"How does {a} differ from {b}?", k=6)  # linking passages
+        extra = self._more_passages(plan, hits, qvec)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        comp = compose(plan, hits, facet_hits, side_hits, qvec, r.encoder.encode)
+        comp = compose(plan, hits, extra, r.lexical.idf)
         cited = list(comp.sources)
-        extra = [h for h in hits if all(h.id != c.id for c in cited)]
-        sources = tuple(to_source(h) for h in (cited + extra)[: max(len(cited),
-                                                                    self.settings.top_k)])
+        rest = [h for h in hits if all(h.id != c.id for c in cited)]
+        sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited),
+                                                                   self.settings.top_k)])
         answer = Answer(text=comp.text(), sources=sources, refused=False, mode="extractive",
                         question=q, used=tuple(comp.used), evidence=ev.score,
                         timings_ms=timings)
@@ -234,6 +222,24 @@ class Assistant:
             answer = llm_answer(self, mode, plan, answer)
         answer.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         return answer, plan
+
+    def _more_passages(self, plan: Plan, hits: list[Hit], qvec: Any) -> dict[str, list[Hit]]:
+        """Passages beyond the main search: the chunks around the best hits, the defining
+        documents of the terms a question names, the bare subject of a definition, and each
+        side of a comparison."""
+        r = self.retriever
+        extra: dict[str, list[Hit]] = {"neighbours": r.neighbours(hits[:3], qvec)}
+        if plan.kind == "comparison":
+            for side in plan.sides[:2]:
+                extra[side] = r.search(f"What is {side}?", k=6)
+        else:
+            if plan.terms and plan.kind in ("definition", "list"):
+                files = sorted({f for t in plan.terms[:2] for f in t.files})
+                if files:
+                    extra["terms"] = r.search(plan.query, k=6, files=files, qvec=qvec)
+            if plan.subject:  # the bare name finds a glossary entry a whole question may not
+                extra["subject"] = r.search(plan.subject, k=4)
+        return extra
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -1,77 +1,61 @@
-"""The extractive answerer: quote the passage sentences that answer, each with its citation.
+"""The extractive answerer: quote the passage units that answer best, each with its citation.
 
-It cannot invent: every sentence of an answer is a sentence or list item that stands in the
-cited passage. What it chooses depends on the question's kind: a definition leads with the
-defining sentence of the term's definition section, a list question returns that section's
-items, a comparison answers per side, anything else takes the passages' sentences closest
-to the question (embedding cosine plus word overlap). Answers stay short: about 120 words,
-200 for lists and comparisons.
+It cannot invent: every sentence, list item and code block of an answer stands verbatim in
+the passage it cites. Choosing them is ranking: each unit of the retrieved passages is scored
+by its words (weighted by their rarity in the corpus), its meaning (embedding cosine), its
+passage's heading and its passage's retrieval rank. Units are then grouped as they must be
+read: a lead-in with its list or code block, a list under the sentence that introduces it.
+The best group leads; more groups follow by score while they add something new (near-repeats
+are dropped) and the answer stays short. The question's kind only tilts the ranking: a
+definition favours the sentence that says what its subject is, a list question a whole list,
+a how-to a command or steps. A comparison answers each side and what links them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.questions import Plan, section_pattern
-from app.retrieval import Hit
+from app.passages import Unit, runs_on, split_units
+from app.questions import Plan, head
+from app.retrieval import Hit, Retriever
 from app.terms import content_words, words
 
-ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(.*\S)\s*$")
-SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
-DEFINING = re.compile(r"\b(is|are|means|refers to|stands for|describes?)\b", re.I)
-CONTRAST = re.compile(r"\b(differ|difference|unlike|whereas|while|instead|not the same|"
-                      r"not a synonym|vs\.?|versus|rather than|but)\b", re.I)
-EMBED_MAX = 12
-RANK_TOKENS = 64  # a sentence's opening word pieces are enough to rank it
-LIMITS = {"definition": 120, "general": 120, "list": 200, "comparison": 200, "boundary": 200}
+Idf = Callable[[str], float]
+
+LIMITS = {"definition": 110, "general": 130, "howto": 150, "list": 220, "comparison": 200}
+MAX_ITEMS = 25
+DUPLICATE = 0.6  # content-word overlap (Jaccard) above which two units say the same thing
+KEEP_RATIO = 0.72  # a further group must score this share of the best one
+HEADING_SHARE = 0.7  # a question word found only in a unit's heading path counts this much
+FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
+COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
+                    r"stands\s+for|describes|represents|defines)\b", re.I)
+_MARK = re.compile(r"[*_`\"'“”‘’]")
+CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|instead|rather than|"
+                      r"however|not|whereas|vs\.?|versus|than)\b", re.I)
 
 
-@dataclass(frozen=True)
-class Unit:
-    """A sentence or list item of a passage, exactly as it stands there."""
+@dataclass
+class Group:
+    """Units quoted together, in passage order: ``score`` ranks them for this question's
+    kind, ``base`` is their relevance before the kind's tilt."""
 
-    text: str
-    item: bool
-    hit: Hit
-    pos: int
+    units: list[Unit]
+    score: float
+    base: float = -1.0
+    stems: set[str] = field(default_factory=set)
 
-
-def split_units(hit: Hit) -> list[Unit]:
-    """Sentences and list items of a passage, in order (markdown emphasis left as is)."""
-    out: list[Unit] = []
-    para: list[str] = []
-
-    def flush() -> None:
-        if para:
-            for s in SENT_END.split(" ".join(para)):
-                s = s.strip()
-                if len(s.split()) >= 2:
-                    out.append(Unit(s, False, hit, len(out)))
-            para.clear()
-
-    for line in hit.text.splitlines():
-        m = ITEM.match(line)
-        if m:
-            flush()
-            out.append(Unit(m.group(1), True, hit, len(out)))
-        elif not line.strip() or line.lstrip().startswith("#"):
-            flush()
-        else:
-            para.append(line.strip())
-    flush()
-    return out
-
-
-def n_words(text: str) -> int:
-    return len(text.split())
+    def __post_init__(self) -> None:
+        if self.base < 0:
+            self.base = self.score
 
 
 class Composer:
-    """Builds one answer: keeps the cited sources in order of first citation."""
+    """Renders chosen units as Markdown, keeping the cited sources in order of first citation."""
 
     def __init__(self, limit: int):
         self.limit = limit
@@ -79,6 +63,7 @@ class Composer:
         self.lines: list[str] = []
         self.used: list[tuple[int, str]] = []
         self.words = 0
+        self._last: tuple[str, int, str] | None = None  # (hit id, block, kind) of the last line
 
     def cite(self, hit: Hit) -> int:
         for i, h in enumerate(self.sources):
@@ -87,241 +72,304 @@ class Composer:
         self.sources.append(hit)
         return len(self.sources)
 
-    def fits(self, unit: Unit) -> bool:
-        return self.words + n_words(unit.text) <= self.limit or not self.used
+    def has(self, u: Unit) -> bool:
+        return any(text == u.text for _, text in self.used)
 
-    def add(self, unit: Unit, bullet: bool = False, new_para: bool = False) -> bool:
-        if any(u == unit.text for _, u in self.used) or not self.fits(unit):
-            return False
-        n = self.cite(unit.hit)
-        piece = f"{unit.text} [{n}]"
-        if bullet:
-            self.lines.append(f"- {piece}")
-        elif new_para or not self.lines or self.lines[-1].startswith("- "):
-            if self.lines:
-                self.lines.append("")
-            self.lines.append(piece)
+    def add(self, u: Unit) -> None:
+        n = self.cite(u.hit)
+        where = (u.hit.id, u.block, u.kind)
+        if u.kind == "code":
+            cited = self._last is not None and self._last[:2] == (u.hit.id, u.block - 1)
+            self._gap()
+            self.lines += u.text.split("\n")
+            if not cited:  # no lead-in sentence carries its citation
+                self.lines.append(f"[{n}]")
+        elif u.kind == "item":
+            if self._last is None or self._last[0] != u.hit.id or self._last[2] != "item":
+                self._gap()
+            self.lines.append(f"{'  ' * u.depth}{u.marker} {u.text} [{n}]")
+        elif self._last == where and self.lines:
+            self.lines[-1] += f" {u.text} [{n}]"
         else:
-            self.lines[-1] += " " + piece
-        self.used.append((n - 1, unit.text))
-        self.words += n_words(unit.text)
-        return True
+            self._gap()
+            self.lines.append(f"{u.text} [{n}]")
+        self._last = where
+        self.used.append((n - 1, u.text))
+        self.words += u.words
+
+    def _gap(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
 
     def text(self) -> str:
         return "\n".join(self.lines).strip()
 
 
-def best_facet_hit(hits: list[Hit], facet: str, files: tuple[str, ...] = (),
-                   label: str = "") -> Hit | None:
-    """The highest-ranked hit whose section matches the facet: in the term's own ``files``
-    first, else in a section whose heading path names the term (a document that covers
-    several disciplines, "Guide > MLOps – ... > Typical Tools")."""
-    pat = re.compile(section_pattern(facet), re.I)
-    key = set(words(label))
+class Scorer:
+    """Scores units against one question: rare words, heading, meaning and passage rank.
 
-    def facet_ok(h: Hit) -> bool:
-        last = h.section.split(" > ")[-1] if h.section else ""
-        return bool(last) and bool(pat.search(last))
+    Meaning is the passage's embedding similarity to the question (every chunk is embedded
+    with its heading path at ingest). Embedding each unit at question time was measured too:
+    embedding the best 4 or 8 units cost 30-70 ms per question on two cores and answered no
+    better on any corpus, so units inherit their passage's similarity.
+    """
 
-    for h in hits:
-        if facet_ok(h) and (not files or h.file in files):
-            return h
-    if key:
-        for h in hits:
-            path = set(words(" ".join(h.section.split(" > ")[1:-1]) or h.title))
-            if facet_ok(h) and key <= path:
-                return h
-    return None
+    def __init__(self, plan: Plan, hits: list[Hit], idf: Idf):
+        self.plan = plan
+        self.rank = {h.id: i for i, h in enumerate(hits)}
+        self.q = content_words(plan.query)
+        self.weights = {w: idf(w) for w in self.q}
+        self.total = sum(self.weights.values()) or 1.0
+
+    def lexical(self, text: str, context: set[str] | frozenset[str] = frozenset()) -> float:
+        """Share of the question's word weight that ``text`` holds; a word only in its
+        ``context`` (the heading path it stands under) counts HEADING_SHARE."""
+        got = set(words(text))
+        return sum(v * (1.0 if w in got else HEADING_SHARE if w in context else 0.0)
+                   for w, v in self.weights.items()) / self.total
+
+    def prior(self, hit: Hit) -> float:
+        return 1.0 / (1.0 + 0.25 * self.rank.get(hit.id, len(self.rank)))
+
+    def score_all(self, units: list[Unit]) -> dict[tuple[str, int], float]:
+        """Each unit's relevance, 0..1-ish, read under its heading; key (hit id, -1) holds a
+        passage's score by its heading path alone."""
+        heads = {u.hit.id: context(u.hit) for u in units}
+        head_words = {hid: set(words(h)) for hid, h in heads.items()}
+        # A section whose own heading asks this question (a FAQ entry, "How do I X?") is
+        # the answer: its units rank up with how much of the question the heading holds.
+        faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) for u in units}
+        out = {}
+        for u in units:
+            lex = 0.7 * self.lexical(u.text, head_words[u.hit.id]) + 0.3 * self.prior(u.hit)
+            if faq[u.hit.id] >= FAQ_SHARE:
+                lex += FAQ_BONUS * faq[u.hit.id]
+            asks = u.kind == "sentence" and u.text.rstrip("\"'”’)").endswith("?")
+            out[_key(u)] = 0.45 * u.hit.dense + 0.55 * lex - (0.15 if asks else 0.0)
+        for hid, hw in head_words.items():  # a passage read by its heading path alone
+            hit = next(u.hit for u in units if u.hit.id == hid)
+            lex = sum(v for w, v in self.weights.items() if w in hw) / self.total
+            out[(hid, -1)] = 0.45 * hit.dense + 0.55 * (0.7 * lex + 0.3 * self.prior(hit))
+        return out
 
 
-def define_score(u: Unit, label: str) -> int:
-    """2: the sentence opens with the term and says what it is ("DataOps is ..."),
-    1: it opens with the term and a defining verb follows soon, 0: neither."""
-    if u.item:
+def context(hit: Hit) -> str:
+    """The heading path a passage stands under, with its document title when the path does
+    not start with it."""
+    top = hit.section.split(" > ")[0] if hit.section else ""
+    if hit.title and content_words(top) != content_words(hit.title):
+        return f"{hit.title} > {hit.section}" if hit.section else hit.title
+    return hit.section
+
+
+def _key(u: Unit) -> tuple[str, int]:
+    return (u.hit.id, u.pos)
+
+
+def subject_match(text: str, subject: str) -> bool:
+    """Whether ``text`` begins with the subject's words (stems, in order; an article allowed)."""
+    want = content_words(subject)
+    got = [w for w in words(text)[: len(want) + 3] if w not in ("the", "a", "an")]
+    return bool(want) and got[: len(want)] == want
+
+
+def defining(u: Unit, subject: str, units: list[Unit]) -> int:
+    """2: the sentence says what the subject is ("X is ...", "X: ...", "an X is a ... Y" for
+    the subject "X Y"); 1: it opens a section or document named by the subject; 0: neither.
+    A narrowed subject ("exporter in the Prometheus world") is matched by its head too."""
+    if u.kind == "code" or not subject:
         return 0
-    name = re.escape(label)
-    if re.match(rf"(?:the\s+)?{name}\b(?:\s*\([^)]*\)|,\s*or\s+[^,]+,)?\s+(?:is|are|means|"
-                rf"refers to|stands for)\b", u.text, re.I):
-        return 2
-    if re.match(rf"(?:the\s+)?{name}\b[^.]{{0,40}}?\b(?:is|are|means|refers to)\b", u.text,
-                re.I):
-        return 1
+    text = _MARK.sub("", u.text)
+    for name in _names(subject):
+        if subject_match(text, name):
+            rest = re.sub(rf"^(?:(?:the|an?)\s+)?{_loose(name)}", "", text, flags=re.I)
+            if COPULA.match(rest) or re.match(r"^\s*(?:[:–—-]|\()", rest):
+                missing = set(content_words(subject)) - set(content_words(name))
+                if missing <= set(words(rest)) or name != _names(subject)[-1]:
+                    return 2
+            if name == subject and not text.rstrip().endswith("?"):
+                return 1  # "X combines ...": what X does
+    wanted = [content_words(n) for n in _names(subject)]
+    for name in (u.hit.section.split(" > ")[-1] if u.hit.section else "", u.hit.title):
+        if name and content_words(name) in wanted:
+            first = next((x for x in units if x.hit is u.hit and x.kind != "code"), None)
+            if first is not None and first.pos == u.pos:
+                return 1
     return 0
 
 
-def defining_units(hits: list[Hit], label: str, files: tuple[str, ...]) -> list[Unit]:
-    """The sentences that define ``label``, best first: the clearest defining sentence
-    (preferring a definition section of the term's own document), then the sentences after
-    it in that passage that go on about the term."""
-    key = set(words(label))
-    pat = re.compile(section_pattern("definition"), re.I)
-    scored = []
-    for rank, h in enumerate(hits):
-        last = h.section.split(" > ")[-1] if h.section else ""
-        in_def = bool(last and pat.search(last))
-        in_files = not files or h.file in files
-        for u in split_units(h):
-            d = define_score(u, label)
-            if d:
-                scored.append(((-d, not in_def, not in_files, rank, u.pos), u))
-    if not scored:
-        best = best_facet_hit(hits, "definition", files, label)
-        return [u for u in split_units(best) if not u.item] if best is not None else []
-    scored.sort(key=lambda p: p[0])
-    first = scored[0][1]
-    more = [u for u in split_units(first.hit)
-            if u.pos > first.pos and not u.item and key & set(words(u.text)[:3])]
-    return [first, *more]
+def own(hit: Hit, plan: Plan) -> float:
+    """A small lead for the subject's own document (titled, or aliased, by it) over passing
+    mentions."""
+    if not plan.subject:
+        return 0.0
+    names = [content_words(n) for n in _names(plan.subject)]
+    titled = content_words(hit.title) in names or any(
+        hit.file in t.files for t in plan.terms if t.strength == 2 and list(t.key) in names)
+    return 0.2 if titled else 0.0
 
 
-def compose_definition(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: list[Hit]) -> None:
-    term = plan.terms[0]
-    units = defining_units(facet_hits + hits, term.label, term.files)
-    for u in units[:2]:
-        if u is units[0] or n_words(u.text) + comp.words <= 60:
-            comp.add(u)
-    goal = best_facet_hit(facet_hits + hits, "goal", term.files, term.label)
-    if goal is not None:
-        gu = [u for u in split_units(goal) if not u.item]
-        if gu:
-            comp.add(gu[0])
+def _names(subject: str) -> list[str]:
+    """Ways a definition names its subject: as asked, its head, and its first word when the
+    rest is the kind of thing it is ("counter metric": "A counter is a ... metric")."""
+    out = [subject, head(subject)]
+    first = re.findall(r"[\w.-]+", head(subject))
+    if len(first) > 1:
+        out.append(first[0])
+    return list(dict.fromkeys(out))
 
 
-def compose_list(plan: Plan, hits: list[Hit], comp: Composer, facet_hits: list[Hit]) -> bool:
-    files = plan.terms[0].files if plan.terms else ()
-    label = plan.terms[0].label if plan.terms else ""
-    h = best_facet_hit(facet_hits + hits, plan.facet, files, label)
-    if h is None:
-        return False
-    # A long section spans several chunks: take all of them, in document order.
-    parts = {x.id: x for x in facet_hits + hits if x.file == h.file and x.section == h.section}
-    ordered = sorted(parts.values(), key=lambda x: int(x.meta.get("start", 0)))
-    units = [u for x in ordered for u in split_units(x)]
-    lead = [u for u in units if not u.item]
-    items = [u for u in units if u.item]
-    for u in lead[: 1 if items else 2]:
-        comp.add(u)
-    for u in items:
-        comp.add(u, bullet=True)
-    return bool(comp.used)
+def _loose(subject: str) -> str:
+    """A pattern for the subject as written, tolerant of case, marks and spacing."""
+    parts = [re.escape(p) for p in re.findall(r"\w+", subject)]
+    return r"[\s\W]*".join(parts) + r"\w*"
 
 
-STRONG_CONTRAST = re.compile(r"\b(differs?|difference|unlike|whereas|not the same)\b", re.I)
-SIMILAR_Q = re.compile(r"\b(common|share|shared|similar|similarit|both|overlap|alike)", re.I)
-SIMILAR = re.compile(r"\b(both|share|shared|common|also|overlap|alike|same)\b", re.I)
-
-
-def compose_sides(plan: Plan, hits: list[Hit], comp: Composer,
-                  side_hits: dict[str, list[Hit]], rank: Callable[[list[Unit]], list[Unit]]
-                  ) -> None:
-    """Comparison and boundary questions: the sentences that link both sides (contrast, or
-    what they share when that is asked), then each side's definition and goal."""
-    labels = [words(t.label) for t in plan.terms[:2]]
-    cue = SIMILAR if SIMILAR_Q.search(plan.text) else CONTRAST
-    linking = []
-    for h in hits + [x for sh in side_hits.values() for x in sh]:
-        for u in split_units(h):
-            uw = set(words(u.text))
-            if all(any(k in uw for k in lab) for lab in labels):
-                linking.append(u)
-    if linking:
-        ranked = rank(linking)
-        cued = [u for u in ranked if cue.search(u.text)]
-        if cue is CONTRAST:  # an explicit "differs from" beats a passing "but"
-            cued.sort(key=lambda u: not STRONG_CONTRAST.search(u.text))
-        for u in (cued or ranked)[:1] + cued[1:2]:
-            comp.add(u)
-    for t in plan.terms[:2]:
-        sh = side_hits.get(t.label, [])
-        units = defining_units(sh + hits, t.label, t.files)
-        if units:
-            comp.add(units[0], new_para=True)
-        goal = best_facet_hit(sh, "goal", t.files, t.label)
-        if goal is not None:
-            gu = [u for u in split_units(goal) if not u.item]
-            if gu:
-                comp.add(gu[0])
-
-
-def heading_hit(plan: Plan, hits: list[Hit]) -> Hit | None:
-    """A passage whose own heading names what the question asks ("Model monitoring vs data
-    observability"): that section is the answer."""
-    qwords = set(content_words(plan.query))
-    term_words = {w for t in plan.terms for w in t.key}
-    for h in hits[:5]:
-        last = h.section.split(" > ")[-1] if h.section else ""
-        hw = set(content_words(last)) - term_words  # more than the disciplines' names
-        if len(hw) >= 2 and hw <= qwords:
-            return h
-    return None
-
-
-Encode = Callable[..., np.ndarray]
-
-
-def rank_units(units: list[Unit], question: str, qvec: np.ndarray | None,
-               encode: Encode | None) -> list[Unit]:
-    """Order units by closeness to the question: cosine (when an encoder is given) plus
-    the share of the question's content words they contain."""
-    if not units:
-        return []
-    qwords = set(content_words(question))
-    lex = np.array([
-        len(qwords & set(words(u.text))) / max(1, len(qwords)) for u in units], dtype=np.float32)
-    if encode is None or qvec is None:
-        return [units[i] for i in np.argsort(-lex, kind="stable")]
-    # Embedding sentences is most of an answer's cost: embed only the EMBED_MAX best by
-    # word overlap (ties broken by passage rank), the rest follow in that order.
-    pre = np.argsort(-lex, kind="stable")
-    head, tail = pre[:EMBED_MAX], pre[EMBED_MAX:]
-    vecs = encode([units[i].text for i in head], max_length=RANK_TOKENS)
-    score = vecs @ qvec + 0.5 * lex[head]
-    order = [int(head[i]) for i in np.argsort(-score, kind="stable")] + [int(i) for i in tail]
-    return [units[i] for i in order]
-
-
-def _same_point(a: Unit, b: Unit) -> bool:
-    """Two sentences that say the same thing (documents repeat themselves across pages)."""
-    wa, wb = set(content_words(a.text)), set(content_words(b.text))
-    return len(wa & wb) / max(1, len(wa | wb)) > 0.6
-
-
-def compose_general(plan: Plan, hits: list[Hit], comp: Composer, qvec: np.ndarray | None,
-                    encode: Encode | None) -> None:
-    units = [u for h in hits[:4] for u in split_units(h)]
-    ranked = rank_units(units, plan.query, qvec, encode)
-    chosen: list[Unit] = []
-    for u in ranked[:8]:
-        if len(chosen) >= 4 or not comp.fits(u) or any(_same_point(u, c) for c in chosen):
+def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan) -> list[Group]:
+    """Every way a unit can be quoted (alone, with its lead-in or list), scored."""
+    by_block: dict[tuple[str, int], list[Unit]] = {}
+    for u in units:
+        by_block.setdefault((u.hit.id, u.block), []).append(u)
+    define = plan.kind == "definition"
+    out: list[Group] = []
+    for u in units:
+        s = score[_key(u)]
+        nxt = by_block.get((u.hit.id, u.block + 1), [])
+        if u.kind == "sentence":
+            if u.text.endswith(":") and not (u.lead and nxt):
+                continue  # "... the following:" with nothing after it here says nothing
+            members = [u]
+            if u.lead and (runs_on(u) or plan.kind in ("howto", "list")):
+                members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
+            bonus = 0.25 * defining(u, plan.subject, units) + own(u.hit, plan) if define else 0.0
+            if len(members) > 1 and plan.kind in ("howto", "list"):
+                bonus += 0.08
+            out.append(Group(members, s + bonus, s))
+        elif u.kind == "code":
+            prev = by_block.get((u.hit.id, u.block - 1), [])
+            lead = [prev[-1]] if prev and prev[-1].lead else []
+            base = max([s] + [score[_key(x)] for x in lead])
+            out.append(Group(lead + [u], base + (0.1 if plan.kind == "howto" else 0.0), base))
+        elif u.kind == "item":
+            bonus = 0.25 * defining(u, plan.subject, units) + own(u.hit, plan) if define else 0.0
+            out.append(Group([u], s + bonus, s))
+    for (hid, block), items in by_block.items():
+        if items[0].kind != "item" or len(items) < 2:
             continue
-        chosen.append(u)
-        comp.words += n_words(u.text)
-    comp.words = 0
-    # Keep the passage order so the answer reads as it stands in the documents.
-    chosen.sort(key=lambda u: (hits.index(u.hit), u.pos))
-    for u in chosen:
-        comp.add(u, bullet=u.item)
+        prev = by_block.get((hid, block - 1), [])
+        lead = [prev[-1]] if prev and prev[-1].lead else []
+        item_s = sorted((score[_key(x)] for x in items), reverse=True)
+        # A list is named by its lead-in or heading; its items are instances of what it lists.
+        named = max([score[_key(x)] for x in lead] + [score[(hid, -1)]])
+        base = max(named + 0.25 * float(np.mean(item_s[:3])), item_s[0]) - 0.1
+        bonus = 0.12 if plan.kind in ("list", "howto") else 0.0
+        out.append(Group(lead + items[:MAX_ITEMS], base + bonus, base))
+    for g in out:
+        g.stems = set(content_words(" ".join(x.text for x in g.units)))
+    return out
 
 
-def compose(plan: Plan, hits: list[Hit], facet_hits: list[Hit],
-            side_hits: dict[str, list[Hit]], qvec: np.ndarray | None,
-            encode: Encode | None) -> Composer:
-    """Choose and order the sentences that answer ``plan`` from the retrieved passages."""
-    comp = Composer(LIMITS.get(plan.kind, 120))
-    focus = heading_hit(plan, hits)
-    if focus is not None and not (plan.terms and plan.facet):
-        for u in split_units(focus):
-            comp.add(u, bullet=u.item)
-    elif plan.kind in ("comparison", "boundary") and len(plan.terms) >= 2:
-        compose_sides(plan, hits, comp, side_hits,
-                      lambda us: rank_units(us, plan.query, qvec, encode))
-    elif plan.kind == "list" and compose_list(plan, hits, comp, facet_hits):
-        pass
-    elif plan.kind == "definition" and plan.terms and plan.facet == "definition":
-        compose_definition(plan, hits, comp, facet_hits)
-    elif plan.kind == "definition" and plan.facet and compose_list(plan, hits, comp, facet_hits):
-        pass
-    if not comp.used:
-        compose_general(plan, facet_hits + [h for h in hits if h not in facet_hits], comp,
-                        qvec, encode)
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
+           grow: Callable[[Group], Group] | None = None) -> list[Group]:
+    """The best group (``grow`` may lengthen it), then others by score while they add new
+    words and fit ``limit``."""
+    ranked = sorted(groups, key=lambda g: -g.score)
+    if ranked and grow is not None:
+        ranked[0] = grow(ranked[0])
+    chosen: list[Group] = []
+    taken: set[tuple[str, int]] = set()
+    used = 0
+    for g in ranked:
+        # Further groups must be about as relevant as the first, its kind's tilt aside.
+        if chosen and g.score < chosen[0].base * keep:
+            break
+        keys = {_key(u) for u in g.units}
+        if keys & taken:
+            continue
+        if any(_overlap(g.stems, c.stems) > DUPLICATE for c in chosen):
+            continue
+        n = sum(u.words for u in g.units)
+        if chosen and used + n > limit:
+            continue
+        chosen.append(g)
+        taken |= keys
+        used += n
+    return chosen
+
+
+def extend(best: Group, units: list[Unit], limit: int, plan: Plan) -> Group:
+    """The best group with the sentences that follow it in its paragraph (a definition goes
+    on to say what its subject does), while they fit."""
+    last = best.units[-1]
+    if last.kind != "sentence":
+        return best
+    more = [u for u in units if u.hit is last.hit and u.block == last.block and u.pos > last.pos]
+    n = sum(u.words for u in best.units)
+    room = min(limit, 70 if plan.kind in ("definition", "comparison") else 55)
+    for u in more[: 2 if plan.kind in ("definition", "comparison") else 1]:
+        if n + u.words > room:
+            break
+        best.units.append(u)
+        n += u.words
+        if runs_on(u):
+            break
+    return best
+
+
+def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf) -> Composer:
+    """Choose and order the units that answer ``plan`` from the retrieved passages."""
+    comp = Composer(LIMITS.get(plan.kind, 130))
+    pool = Retriever.join_adjacent(_merge(hits, *extra.values()))
+    units = [u for h in pool for u in split_units(h)]
+    if not units:
+        return comp
+    scorer = Scorer(plan, pool, idf)
+    score = scorer.score_all(units)
+    if plan.kind == "comparison" and len(plan.sides) >= 2:
+        chosen = _compare(plan, units, score, comp.limit,
+                          lambda p: Scorer(p, pool, idf).score_all(units))
+    else:
+        groups = groups_of(units, score, plan)
+        chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan))
+    # The best group leads; each group reads in passage order.
+    for g in chosen:
+        for u in sorted(g.units, key=lambda x: x.pos):
+            if not comp.has(u):
+                comp.add(u)
     return comp
+
+
+def _compare(plan: Plan, units: list[Unit], score: dict[tuple[str, int], float],
+             limit: int, rescore: Callable[[Plan], dict[tuple[str, int], float]]
+             ) -> list[Group]:
+    """A comparison: what links both sides (with the sentences that go on from it), then
+    what each side is (its units scored as answers to "What is <side>?")."""
+    sides = [set(content_words(s)) for s in plan.sides[:2]]
+    groups = groups_of(units, score, Plan(text=plan.text, kind="general"))
+    chosen: list[Group] = []
+    linking = [g for g in groups if all(side and side <= g.stems for side in sides)]
+    if linking:  # a sentence that sets the two apart says most
+        best = max(linking, key=lambda g: g.score + (0.1 if any(
+            CONTRAST.search(u.text) for u in g.units) else 0.0))
+        chosen.append(extend(best, units, limit, plan))
+    for i, (side, stems) in enumerate(zip(plan.sides[:2], sides, strict=False)):
+        other = sides[1 - i] if len(sides) > 1 else set()
+        side_plan = Plan(text=f"What is {side}?", kind="definition", subject=side)
+        taken = {_key(u) for g in chosen for u in g.units}
+        options = [g for g in groups_of(units, rescore(side_plan), side_plan)
+                   if stems <= g.stems and not {_key(u) for u in g.units} & taken]
+        if options:  # what the side is on its own: a sentence naming both links, not defines
+            chosen.append(max(options, key=lambda g: g.score - (0.2 if other <= g.stems else 0)))
+    return chosen
+
+
+def _merge(*lists: list[Hit]) -> list[Hit]:
+    seen: dict[str, Hit] = {}
+    for hs in lists:
+        for h in hs:
+            seen.setdefault(h.id, h)
+    return list(seen.values())

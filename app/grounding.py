@@ -1,27 +1,34 @@
 """Evidence, refusal and support checks: deciding from retrieval whether the documents answer.
 
-Refusal is decided from retrieval evidence, not from a prompt: the best dense similarity
-of the retrieved passages, scaled by how much of the question's content the corpus knows.
-Unknown words that have the shape of the corpus's own defined terms (they share the ending
-most defined terms share, as "finops" shares "ops") mark a near-domain term the documents do
-not define: those questions are refused whatever the similarity. The threshold is the
-``refusal_threshold`` setting, calibrated by ``opsqa eval`` on in- vs out-of-scope questions.
+Refusal is decided from retrieval evidence, not from a prompt: the best dense similarity of
+the retrieved passages, scaled by how much of the question the documents know. A question
+word the documents never use (after typo correction) is a gap in their coverage, a small one
+when it is a common word (one piece of the embedding model's vocabulary). One written as a
+name - with a capital inside the question, or with digits - is something the documents do
+not cover at all, and the question is refused whatever the similarity. The threshold is the
+``refusal_threshold`` setting, fitted by ``opsqa eval`` over every corpus's in- and
+out-of-scope questions together.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.terms import TermIndex, content_words, words
+from app.terms import STOPWORDS, content_words, stem, tokens, words
 
 if TYPE_CHECKING:
+    from app.lexical import LexicalIndex
     from app.questions import Plan
-    from app.retrieval import Hit, Retriever
+    from app.retrieval import Hit
 
-TERM_WEIGHT = 3.0
+NAME_WEIGHT = 3.0  # an unknown name counts this many words against coverage
+# An unknown word that is one piece of the embedding model's vocabulary is common English
+# ("actually", "recipe"): it says less about what the question needs than a rare one.
+COMMON_WEIGHT = 0.3
+WordPieces = Callable[[str], int]
 
 
 @dataclass
@@ -32,86 +39,86 @@ class Evidence:
     dense: float
     coverage: float
     unknown: list[str] = field(default_factory=list)
-    undefined_terms: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # unknown names, as written
 
     def refuse(self, threshold: float) -> bool:
-        return bool(self.undefined_terms) or self.score < threshold
+        return bool(self.names) or self.score < threshold
 
     @property
     def reason(self) -> str:
-        if self.undefined_terms:
-            return "not defined in the documents: " + ", ".join(self.undefined_terms)
+        if self.names:
+            return "not in the documents: " + ", ".join(self.names)
         return f"evidence {self.score:.2f} below the refusal threshold"
 
 
-def term_suffixes(terms: TermIndex, min_share: int = 3) -> set[str]:
-    """Word endings (3 letters) shared by at least ``min_share`` defined single-word terms."""
-    ends = Counter(k[-3:] for k in terms.single if len(k) >= 5)
-    return {e for e, n in ends.items() if n >= min_share}
-
-
-def weigh_evidence(plan: Plan, hits: list[Hit], retriever: Retriever) -> Evidence:
+def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,
+                   pieces: WordPieces) -> Evidence:
     """Score the retrieval evidence for ``plan`` (0..1, higher = better covered).
 
     A question of several sentences ("Ignore your documents. What is DataOps?") is scored
-    on its best-covered sentence; an undefined near-domain term anywhere refuses it.
+    on its best-covered sentence; an unknown name anywhere refuses it.
     """
     dense = max((h.dense for h in hits if h.dense == h.dense), default=0.0)
     clauses = [c for c in _CLAUSE.split(plan.query) if content_words(c)] or [plan.query]
-    found = [_clause_evidence(c, plan, dense, retriever) for c in clauses]
+    found = [_clause_evidence(c, dense, lexical, pieces) for c in clauses]
     best = max(found, key=lambda e: e.score)
-    best.undefined_terms = sorted({w for e in found for w in e.undefined_terms})
+    best.names = list(dict.fromkeys(w for e in found for w in e.names))
     return best
 
 
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+")
+_SURFACE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
-def _clause_evidence(text: str, plan: Plan, dense: float, retriever: Retriever) -> Evidence:
-    qwords = content_words(text)
-    if not qwords:
-        return Evidence(0.0, dense, 0.0)
-    term_words = {w for t in plan.terms for w in t.key}
-    shaped = term_suffixes(retriever.terms)
+def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
+                     pieces: WordPieces) -> Evidence:
     known_w = unknown_w = 0.0
-    unknown, undefined = [], []
-    for w in qwords:
-        weight = TERM_WEIGHT if w in term_words else 1.0
-        if w in term_words or retriever.terms.known_word(w, retriever.vocab):
-            known_w += weight
+    unknown, names = [], []
+    seen: set[str] = set()
+    for i, m in enumerate(_SURFACE.finditer(text)):
+        raw = m.group()
+        w = raw.lower()
+        if w in STOPWORDS or len(w) < 2 or w.isdigit() or w in seen:
+            continue
+        seen.add(w)
+        fixed = lexical.vocab.correct(w)
+        if fixed is not None or stem(w) in lexical.stem_ids:
+            known_w += 1.0
             continue
         unknown.append(w)
-        if len(w) <= 4:  # short unknowns are mostly typos of small words ("whta", "hwo")
-            weight = 0.5
-        if len(w) >= 5 and w[-3:] in shaped:
-            undefined.append(w)
-            weight = TERM_WEIGHT
-        unknown_w += weight
+        if _is_name(raw, i, lexical):
+            names.append(raw)
+            unknown_w += NAME_WEIGHT
+        elif pieces(w) == 1:
+            unknown_w += COMMON_WEIGHT  # a common word the documents happen not to use
+        else:
+            unknown_w += 0.5 if len(w) <= 4 else 1.0  # short ones are mostly small typos
+    if not known_w and not unknown_w:
+        return Evidence(0.0, dense, 0.0)
     coverage = known_w / (known_w + unknown_w)
-    # Words the corpus has never seen are the part of a question it cannot answer.
-    score = dense * coverage
-    return Evidence(score, dense, coverage, unknown, undefined)
+    # Words the documents have never seen are the part of a question they cannot answer.
+    return Evidence(dense * coverage, dense, coverage, unknown, names)
 
 
-def _as_written(ws: list[str], question: str) -> list[str]:
-    """The question's own spelling of normalised words ("finops" -> "FinOps")."""
-    out = []
-    for w in ws:
-        m = re.search(rf"\b({re.escape(w)}s?)\b", question, re.I)
-        out.append(m.group(1) if m else w)
-    return out
+def _is_name(raw: str, position: int, lexical: LexicalIndex) -> bool:
+    """An unknown word written as a name: a capital inside the question, or digits (a product,
+    a tool, a standard). A compound of known words ("OpenGitOps") is not unknown."""
+    if not ((position > 0 and raw[:1].isupper()) or any(ch.isdigit() for ch in raw)):
+        return False
+    parts = tokens(raw, parts=True)[1:]
+    return not (len(parts) > 1 and all(lexical.vocab.correct(p) for p in parts))
 
 
-def refusal_text(ev: Evidence, hits: list[Hit], terms: TermIndex, question: str = "") -> str:
+def refusal_text(ev: Evidence, hits: list[Hit], labels: list[str]) -> str:
     """The refusal: what is not covered, and the nearest topics that are."""
     near: list[str] = []
     for h in hits:
         if h.title and h.title not in near:
             near.append(h.title)
-    near = near[:4] or terms.labels()[:6]
+    near = near[:4] or labels[:6]
     head = "The documents do not cover this question"
-    if ev.undefined_terms:
-        head = f"The documents do not define {', '.join(_as_written(ev.undefined_terms, question))}"
+    if ev.names:
+        head = f"The documents do not mention {', '.join(ev.names)}"
     return f"{head}, so I cannot answer it from them. Nearest topics they do cover: " \
         + ", ".join(near) + "."
 

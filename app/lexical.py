@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from app.terms import TermIndex, words
+from app.terms import TermIndex, Vocabulary, stems, tokens
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 3  # 2: surface words stored, stemmed for BM25; headers weighted; 3: camelCase parts
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 
@@ -41,8 +41,14 @@ Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the stor
 TermRow = tuple[str, str, str, str]  # (file key, title, aliases, first heading)
 
 
+# A chunk's title and heading path count this many times in BM25 (a field weight, as in
+# BM25F): the words a section is named by say more about it than a word in its body.
+HEADER_WEIGHT = 3
+
+
 def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
-    return words(f"{meta.get('title', '')} {meta.get('section', '')} {text}")
+    head = tokens(f"{meta.get('title', '')} {meta.get('section', '')}", parts=True)
+    return head * HEADER_WEIGHT + tokens(text, parts=True)
 
 
 def _term_row(meta: dict[str, Any]) -> TermRow:
@@ -77,12 +83,14 @@ class LexicalIndex:
     ids: list[str]
     tok: np.ndarray  # int32 word ids of every chunk, concatenated
     ptr: np.ndarray  # int64, len(ids) + 1: chunk i is tok[ptr[i]:ptr[i + 1]]
-    words: list[str]  # word id -> word
+    words: list[str]  # word id -> surface word (lower case); BM25 runs on their stems
     rows: list[TermRow]  # distinct (file, title, aliases, heading)
     row_of: np.ndarray  # int32 per chunk -> rows
     shas: dict[str, str]  # file key -> manifest sha256 when its chunks were read
     bm25: Any
-    vocab: set[str]
+    vocab: Vocabulary  # surface words, for typo correction
+    stem_ids: dict[str, int]  # stem -> BM25 column
+    df: np.ndarray  # chunks containing each stem
     terms: TermIndex
 
     @classmethod
@@ -119,16 +127,34 @@ class LexicalIndex:
             row_of = rmap[row_of].astype(np.int32)
             rows = [r for r, u in zip(rows, rused, strict=True) if u]
         bm = None
+        stem_ids: dict[str, int] = {}
+        stem_of = np.asarray([stem_ids.setdefault(x, len(stem_ids)) for x in stems(words)],
+                             dtype=np.int32)
+        df = np.zeros(len(stem_ids), np.int64)
         if ids and words:
             import bm25s
 
             bm = bm25s.BM25()
-            bm.scores = bm25_matrix(tok, ptr, len(words))
-            bm.vocab_dict = {w: i for i, w in enumerate(words)}
-            bm.unique_token_ids_set = set(range(len(words)))
+            bm.scores = bm25_matrix(stem_of[tok], ptr, len(stem_ids))
+            bm.vocab_dict = stem_ids
+            bm.unique_token_ids_set = set(range(len(stem_ids)))
             bm.nonoccurrence_array = None
+            df = np.diff(bm.scores["indptr"])
         terms = TermIndex({"file": f, "title": t, "aliases": a, "section": h} for f, t, a, h in rows)
-        return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, set(words), terms)
+        return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, Vocabulary(words),
+                   stem_ids, df, terms)
+
+    def query_stems(self, text: str) -> list[str]:
+        """The stems of ``text``'s words that BM25 knows, misspelt words corrected first."""
+        fixed = [self.vocab.correct(w) or w for w in tokens(text, parts=True)]
+        return [x for x in stems(fixed) if x in self.stem_ids]
+
+    def idf(self, stem: str) -> float:
+        """BM25's idf of a stem here (an unknown stem gets the idf of a word seen once)."""
+        n = len(self.ids)
+        i = self.stem_ids.get(stem)
+        d = int(self.df[i]) if i is not None else 1
+        return float(np.log(1 + (n - d + 0.5) / (d + 0.5)))
 
     def update(self, key: str, ids_now: list[str], shas_now: dict[str, str],
                fetch: Any) -> LexicalIndex:
@@ -214,7 +240,9 @@ class LexicalIndex:
                 tok, ptr, row_of = z["tok"], z["ptr"], z["row_of"]
             ids, words = head["ids"], head["words"]
             rows = [tuple(str(x) for x in r) for r in head["rows"]]
-            ok = (head.get("format") == FORMAT and head["key"] == path.stem
+            if head.get("format") != FORMAT:  # written by another opsqa version: rebuild
+                return None
+            ok = (head["key"] == path.stem
                   and isinstance(ids, list) and isinstance(words, list)
                   and all(len(r) == 4 for r in rows)
                   and tok.dtype == np.int32 and ptr.dtype == np.int64

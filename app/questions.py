@@ -1,8 +1,8 @@
-"""Reading a question: its kind (definition, list, comparison, boundary), facet and terms.
+"""Reading a question: what kind of answer it wants, what it is about, and its follow-up topic.
 
-Kinds and facets are recognised from the wording of the question; the facet is then matched
-against the documents' own section headings ("Typical tools", "Limitations"...), so any corpus
-written with headings benefits, not only this project's.
+Only the grammar of English questions is used here ("what is X", "how do I ...", "X vs Y",
+"it"/"they" referring back); what a question's words mean for a corpus is learned from the
+indexed documents (their terms, headings and vocabulary), never listed in code.
 """
 
 from __future__ import annotations
@@ -11,34 +11,55 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.terms import Term, TermIndex, within_edits, words
+from app.terms import STOPWORDS, Term, TermIndex, tokens
 
-FACETS: dict[str, tuple[str, str]] = {
-    # facet: (question pattern, section-heading pattern)
-    "tools": (r"\btools?\b|\bsoftware\b|\btooling\b|\bstack\b|\bproducts?\b|\bplatforms?\b",
-              r"tool"),
-    "limitations": (r"limitation|drawback|downside|weakness|disadvantage|\blimits?\b|challenge|"
-                    r"\bcons\b|problems? with|risks?", r"limitation|challenge|drawback"),
-    "use_cases": (r"use ?cases?|used for|good for|useful for|applications? of|examples?",
-                  r"use case|use when|application"),
-    "when": (r"\bwhen\b.*\b(use|adopt|choose|pick|need)|should (i|we|you) use|use when|\bfit",
-             r"when to use|use when|choosing"),
-    "practices": (r"practices?|principles?|core ideas?|capabilit|how does .* work|activities",
-                  r"practice|core idea|principle|capabilit"),
-    "goal": (r"\bgoals?\b|\baims?\b|purpose|objective|why (use|adopt|do)|trying to achieve",
-             r"goal|aim|purpose"),
-}
-DEFINITION_Q = re.compile(
-    r"^\W*(what|wat|wht|whta|waht|whats|what's)\W*(is|are|'s|s|does\b.*\b(mean|stand for))\b|"
-    r"\bdefin|\bmeaning\b|\bstands? for\b|\bexplain\b|\bdescribe\b|\btell me about\b|"
-    r"\bintroduc|\boverview\b|\bwho are\b", re.I)
-COMPARE_Q = re.compile(
+_Q = r"(?:what|wat|wht|whta|waht|whats|what's)"
+DEFINITION = re.compile(
+    rf"\b{_Q}\s*(?:is|are|'s|s)\s+(?:an?\s+|the\s+)?(?P<x>.+)$"
+    rf"|\b{_Q}\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?P<y>.+?)\s+(?:mean|stand\s+for|do)\b"
+    r"|\b(?:define|explain|describe|tell\s+me\s+about|meaning\s+of|definition\s+of|overview\s+of|"
+    r"introduction\s+to)\s+(?:an?\s+|the\s+)?(?P<z>.+)$", re.I)
+HOWTO = re.compile(
+    r"\bhow\s+(?:do|can|could|should|would|will|to|does\s+one)\b|\bsteps?\s+(?:to|for)\b|"
+    r"\b(?:command|flag|option|setting|way)s?\s+(?:to|for|that)\b|\bwhat\s+(?:command|flag)", re.I)
+LIST = re.compile(
+    r"^\W*(?:what|which)\s+(?:are|were)\b|\bwhich\b|\blist\b|\benumerate\b|"
+    r"\bwhat\s+(?:kinds?|types?|sorts?|options?|ways?|features?)\b|\bname\s+(?:the|some|all)\b",
+    re.I)
+# "what <...> <plural noun> do/does/are ...": "what extra capabilities does X need"
+PLURAL_ASKED = re.compile(
+    r"^\W*(?:what|which)\s+(?:[\w-]+\s+){0,3}[\w-]+s\s+(?:does|do|did|are|can|could|should|"
+    r"will|would|exist|come|is)\b", re.I)
+COMPARE = re.compile(
     r"\bvs\.?\b|\bversus\b|\bdiffer|\bdifference|\bcompare|\bcomparison|\bcontrast|"
-    r"\bdistinguish|\brelate|\brelationship", re.I)
-BOUNDARY_Q = re.compile(
-    r"\bsame (thing )?as\b|\bsynonyms?\b|\binterchangeabl|\bidentical\b|\bmerge|\bequivalent|"
-    r"\bjust another name\b|\bpart of\b|\bsubset\b", re.I)
-FOLLOW_UP = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|each|both)\b", re.I)
+    r"\bdistinguish|\bsame\s+(?:thing\s+)?as\b|\bsynonym|\binterchangeabl|\bequivalent\s+to\b|"
+    r"\bidentical\s+to\b|\b(?:part|subset)\s+of\b", re.I)
+_SIDES = [
+    re.compile(r"^\W*(?:is|are|isn't|aren't)\s+(?P<a>.+?)\s+(?:the\s+same\s+(?:thing\s+)?as|an?\s+"
+               r"synonyms?\s+(?:for|of)|interchangeable\s+with|equivalent\s+to|identical\s+to|"
+               r"(?:a\s+)?(?:part|subset)\s+of|just\s+another\s+name\s+for)\s+(?P<b>.+?)\s*[?.!]*$",
+               re.I),
+    re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s*[?.!]*$", re.I),
+    re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)\s*[?.!]*$", re.I),
+    re.compile(r"\b(?:does|do|is|are)\s+(?P<a>.+?)\s+(?:differ|compare|contrast)\w*\s+"
+               r"(?:from|with|to|against)\s+(?P<b>.+?)\s*[?.!]*$", re.I),
+    re.compile(r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)\s*[?.!]*$", re.I),
+    re.compile(r"^(?P<a>.+?)\s+(?:differ|compared?)\w*\s+(?:from|with|to)\s+(?P<b>.+?)\s*[?.!]*$",
+               re.I),
+]
+# Words that refer back to the previous turn's topic.
+FOLLOW_UP = re.compile(
+    r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
+    r"^\W*(?:and|also|what about|how about|then)\b", re.I)
+# Qualifiers that end the phrase a question is about ("X in Argo CD", "X according to ...").
+_TAIL = re.compile(
+    r"(?:\s+(?:according\s+to|for\s+me|in\s+one\s+sentence|and\s+(?:why|how|when|what)|so\s+that|"
+    r"if|when|in\s+simple|please)\b|\s*[,(;:]|\s+[-–—]\s).*$", re.I)
+# Where a phrase narrows to a context ("reconciliation in GitOps"): its head comes first.
+_CONTEXT = re.compile(r"\s+(?:in|within|inside|for|on|under|with)\s+.*$", re.I)
+_ASKS = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|would|will|how|what|which|why|"
+                   r"when|who|where)\b", re.I)
+_FRAME = re.compile(r"^\W*(?:so|ok|okay|and|also|then|please|hey|hi)\b[\s,]*", re.I)
 _TAG = re.compile(r"<[^<>]{0,300}>")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
@@ -48,10 +69,12 @@ class Plan:
     """What a question asks for."""
 
     text: str
-    kind: str  # definition | list | comparison | boundary | general
-    facet: str = ""
-    terms: list[Term] = field(default_factory=list)
-    rewritten: str = ""  # the question with a follow-up's topic filled in
+    kind: str  # definition | list | howto | comparison | general
+    subject: str = ""  # what a definition asks about, as written ("Argo CD Core")
+    sides: tuple[str, ...] = ()  # what a comparison compares
+    terms: list[Term] = field(default_factory=list)  # the documents' own terms it names
+    topic: str = ""  # what this turn is about, for the next one to refer back to
+    rewritten: str = ""  # a follow-up with the earlier topic added
 
     @property
     def query(self) -> str:
@@ -66,65 +89,106 @@ def clean_question(q: str) -> str:
     return re.sub(r"\s+", " ", q).strip()
 
 
-# Typo-tolerant fallback for the facet words people misspell ("limitaions", "tols").
-FACET_WORDS = {"tools": "tools", "limitations": "limitations", "drawbacks": "limitations",
-               "practices": "practices", "principles": "practices", "usecases": "use_cases",
-               "goal": "goal", "purpose": "goal"}
+def phrase(text: str) -> str:
+    """The noun phrase a question part names: quotes, articles, qualifiers and marks dropped."""
+    text = _TAIL.sub("", text.strip())
+    text = re.sub(r"^(?:an?|the|my|our|your)\s+", "", text.strip(), flags=re.I)
+    return text.strip(" \"'`“”‘’?.!:;")
 
 
-def facet_of(q: str) -> str:
-    low = q.lower()
-    if re.search(r"\bstands? for\b", low):
+def head(text: str) -> str:
+    """A phrase without the context it is narrowed to: "exporter in the Prometheus world"
+    -> "exporter"."""
+    return _CONTEXT.sub("", text) or text
+
+
+def _subject(q: str) -> str:
+    m = DEFINITION.search(q)
+    if not m:
         return ""
-    for name, (pattern, _) in FACETS.items():
-        if re.search(pattern, low):
-            return name
-    for w in re.findall(r"[a-z]{4,}", low):
-        for word, name in FACET_WORDS.items():
-            if w[:1] == word[:1] and within_edits(w, word, 1 if len(word) < 8 else 2):
-                return name
-    return ""
+    x = phrase(m.group("x") or m.group("y") or m.group("z") or "")
+    n = len([w for w in tokens(x) if w not in STOPWORDS])
+    return x if 0 < n <= 6 else ""
 
 
-def section_pattern(facet: str) -> str:
-    if facet == "definition":
-        return r"definition|overview|scope|what is|introduction"
-    return FACETS[facet][1] if facet in FACETS else r"$^"
+def _sides(q: str) -> tuple[str, ...]:
+    body = re.sub(r"^\W*(?:what(?:'s| is| are)?\s+(?:the\s+)?(?:main\s+)?(?:differences?|"
+                  r"distinction)|how\s+(?:does|do|is|are))\b\s*", "", q, flags=re.I)
+    for pat in _SIDES:
+        m = pat.search(body) or pat.search(q)
+        if m:
+            a, b = phrase(m.group("a")), phrase(m.group("b"))
+            a = re.sub(r"^(?:the\s+)?(?:differences?|distinction)\s+(?:between\s+)?", "", a,
+                       flags=re.I)
+            if _CONTEXT.search(b) and not _CONTEXT.search(a):
+                b = head(b)  # "a refresh and a sync in Argo CD": the context is shared
+            a, b = phrase(a), phrase(b)
+            if _side(a) and _side(b) and a.lower() != b.lower():
+                return a, b
+    return ()
+
+
+def _side(text: str) -> bool:
+    """A comparison side is a short noun phrase, not a clause ("what extra ... does X need")."""
+    ws = [w for w in tokens(text) if w not in STOPWORDS]
+    return 0 < len(ws) <= 5 and not re.match(r"^\W*(?:what|which|how|why|when|who)\b", text, re.I)
+
+
+def _topic(q: str, kind: str, subject: str, sides: tuple[str, ...], terms: list[Term]) -> str:
+    """What a turn is about, for a later "it": its subject, sides or terms, else its words."""
+    if subject:
+        return subject
+    if sides:
+        return " and ".join(sides)
+    if terms:
+        return " and ".join(t.label for t in terms[:2])
+    body = HOWTO.sub(" ", q) if kind == "howto" else q
+    ws = [w for w in re.findall(r"[\w.+/-]+", body) if w.lower() not in STOPWORDS]
+    if kind == "howto" and len(ws) > 1:
+        ws = ws[1:]  # "how do I <verb> X": X is what it is about
+    return " ".join(ws[:6])
 
 
 def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Plan:
-    """Classify ``q`` and find its terms; a follow-up inherits the previous topic."""
-    found = [t for t in terms.find(q) if t.strength == 2] or terms.find(q)
-    facet = facet_of(q)
+    """Classify ``q``, find what it is about, and fill in a follow-up's topic."""
+    found = terms.find(q)
     rewritten = ""
-    if previous is not None and previous.terms:
-        if not found and (FOLLOW_UP.search(q) or facet or len(q.split()) <= 4):
-            found = list(previous.terms)
-        elif found and FOLLOW_UP.search(q) and COMPARE_Q.search(q):
-            # "How is it different from MLOps?" after DataOps: compare the two.
-            found = [t for t in previous.terms if t not in found][:1] + found
-        if found != [t for t in terms.find(q) if t.strength == 2]:
-            rewritten = f"{q} ({' and '.join(t.label for t in found)})"
-    if len(found) < 2 and COMPARE_Q.search(q):
-        # "DataOps vs MLOps" may also be a page's alias: compare the disciplines it names.
-        sides = terms.find(q, singles=True)
-        if len(sides) >= 2:
-            found = sides
-    qwords = set(words(q))
-    if not rewritten and any(not set(t.key) <= qwords for t in found):
-        # A misspelt or aliased term: search with its proper name too.
-        rewritten = f"{q} ({' and '.join(t.label for t in found)})"
-    if len(found) >= 2 and BOUNDARY_Q.search(q):
-        kind = "boundary"
-    elif len(found) >= 2 and (COMPARE_Q.search(q) or (facet == "" and " and " in q.lower())):
+    n_words = len([w for w in tokens(q) if w not in STOPWORDS])
+    if previous is not None and previous.topic:
+        refers_back = bool(FOLLOW_UP.search(q))
+        if refers_back or (not found and n_words <= 4):
+            rewritten = f"{_FRAME.sub('', q)} ({previous.topic})"
+    text = rewritten or q
+    plural = bool(PLURAL_ASKED.search(q))
+    sides = _sides(q) if COMPARE.search(q) and not plural else ()
+    if COMPARE.search(q) and not plural and len(sides) < 2 and previous is not None \
+            and previous.topic:
+        # "How is it different from MLOps?" after DataOps: compare the two.
+        other = sides[-1] if sides else (found[-1].label if found else "")
+        if other and other.lower() not in previous.topic.lower():
+            sides = (previous.topic, other)
+    subject = "" if sides else _subject(q)
+    # "What are X?" asks what X are, unless X is narrowed ("the limitations of DevOps") or
+    # the question asks which of several things ("which", "what tools does X use").
+    listy = plural or bool(LIST.search(q)) and (
+        not subject or bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
+        or bool(re.search(r"\bwhich\b|\bwhat\s+are\s+the\s+(?:[\w-]+\s+)*[\w-]+s\W*$", q, re.I)))
+    if sides:
         kind = "comparison"
-    elif facet:
-        kind = "list" if facet in ("tools", "limitations", "use_cases", "when", "practices") \
-            else "definition"
-    elif found and (DEFINITION_Q.search(q) or len(q.split()) <= 3):
-        kind, facet = "definition", "definition"
+    elif HOWTO.search(q):
+        kind = "howto"
+    elif subject and not listy:
+        kind = "definition"
+    elif listy:
+        kind = "list"
+    elif n_words <= 3 and not rewritten and not _ASKS.search(q):
+        kind, subject = "definition", phrase(q)  # a bare term: "gitops", "sync waves?"
     else:
         kind = "general"
-    if kind == "definition" and not facet:
-        facet = "definition"
-    return Plan(text=q, kind=kind, facet=facet, terms=found, rewritten=rewritten)
+    if rewritten and kind == "definition" and FOLLOW_UP.search(subject):
+        subject = previous.topic if previous else subject
+    plan = Plan(text=q, kind=kind, subject=subject, sides=sides, terms=found,
+                rewritten=rewritten if text != q else "")
+    plan.topic = _topic(q, kind, subject, sides, found) if not rewritten or found or subject \
+        else (previous.topic if previous else "")
+    return plan

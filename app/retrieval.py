@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from app.lexical import LexicalIndex, fetch_rows, store_key
-from app.terms import TermIndex, words
+from app.terms import TermIndex, Vocabulary
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
 
@@ -46,6 +46,18 @@ class Hit:
     @property
     def file(self) -> str:
         return str(self.meta.get("file", ""))
+
+
+def _join(run: list[Hit]) -> Hit:
+    """One passage from consecutive chunks: their texts with the line breaks between them."""
+    text = run[0].text
+    for prev, h in zip(run, run[1:], strict=False):
+        gap = int(h.meta.get("start", 0)) - int(prev.meta.get("end", 0))
+        text += ("\n" if gap == 1 else "\n\n") + h.text
+    best = max(run, key=lambda h: h.score)
+    meta = {**best.meta, "start": run[0].meta.get("start", 0), "end": run[-1].meta.get("end", 0),
+            "index": run[0].meta.get("index", 0), "line": run[0].meta.get("line", 0)}
+    return Hit("+".join(h.id for h in run), text, meta, best.score, max(h.dense for h in run))
 
 
 class Retriever:
@@ -129,7 +141,7 @@ class Retriever:
         return self._snap.terms
 
     @property
-    def vocab(self) -> set[str]:
+    def vocab(self) -> Vocabulary:
         return self._snap.vocab
 
     # -- search -----------------------------------------------------------------------------
@@ -161,7 +173,7 @@ class Retriever:
                                         res["distances"][0], strict=False):
             pool[cid] = (doc, meta, 1.0 - float(dist))
         fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
-        qtok = [t for t in words(query) if t in snap.vocab]
+        qtok = snap.query_stems(query)
         if snap.bm25 is not None and qtok:
             allowed = set(files) if files else None
             docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
@@ -185,6 +197,56 @@ class Retriever:
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
+
+    def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: tuple[int, ...] = (2, 1, 1)
+                   ) -> list[Hit]:
+        """The chunks around ``hits`` under the same heading (a list or table that chunking
+        cut off from its lead-in): up to ``reach[i]`` chunks each way of ``hits[i]``."""
+        have = {h.id for h in hits}
+        want = [{"$and": [{"file": h.file}, {"index": int(h.meta.get("index", 0)) + d}]}
+                for h, n in zip(hits, reach, strict=False) for d in range(-n, n + 1)
+                if d and int(h.meta.get("index", 0)) + d >= 0]
+        if not want:
+            return []
+        where: Any = want[0] if len(want) == 1 else {"$or": want}
+        got: Any = self._retry(lambda col: col.get(
+            where=where, include=["documents", "metadatas", "embeddings"]))
+        sections = {(h.file, h.section) for h in hits}
+        out = []
+        for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
+                                       got["embeddings"], strict=False):
+            if cid in have or (str(meta.get("file", "")), str(meta.get("section", ""))) \
+                    not in sections:
+                continue
+            dense = float(np.dot(np.asarray(emb, dtype=np.float32), qvec))
+            out.append(Hit(cid, doc, meta, 0.0, dense))
+        return out
+
+    @staticmethod
+    def join_adjacent(hits: list[Hit]) -> list[Hit]:
+        """``hits`` with runs of consecutive chunks of one section joined into one passage
+        (ranked where its best part ranked), so a list split across chunks reads whole."""
+        groups: dict[tuple[str, str], list[Hit]] = {}
+        for h in hits:
+            groups.setdefault((h.file, h.section), []).append(h)
+        joined: dict[str, Hit] = {}
+        for parts in groups.values():
+            parts.sort(key=lambda h: int(h.meta.get("index", 0)))
+            runs = [[parts[0]]]
+            for h in parts[1:]:
+                if int(h.meta.get("index", 0)) == int(runs[-1][-1].meta.get("index", 0)) + 1:
+                    runs[-1].append(h)
+                else:
+                    runs.append([h])
+            for run in runs:
+                merged = run[0] if len(run) == 1 else _join(run)
+                for part in run:
+                    joined[part.id] = merged
+        out: dict[str, Hit] = {}
+        for h in hits:
+            m = joined[h.id]
+            out.setdefault(m.id, m)
+        return list(out.values())
 
     def _retry(self, call: Any) -> Any:
         """``call(chunk collection)``, once more after a reopen if another process's ingest

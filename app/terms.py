@@ -1,19 +1,27 @@
-"""The corpus's defined terms (titles, aliases, headings) and question word handling.
+"""Words: tokens, stems, typo-tolerant matching, and the terms the indexed documents define.
 
-Nothing here is a hard-coded list of disciplines: terms come from the indexed documents'
-metadata, so a new document with ``title: FinOps`` makes "what is finops" answerable.
-Typo tolerance is a bounded edit distance (1 for short words, 2 for long ones, same first
-letter), strict enough that "finops" does not pass for "devops".
+Tokens are runs of letters and digits, lower-cased; for search, a camelCase token
+(``selfHeal``) also gives its parts, so a question in plain words finds a configuration key.
+Stems come from the Snowball English stemmer (PyStemmer), so "limitations" meets "limits"
+and "tools" meets "tool". Typos are matched on surface words, before stemming, with rapidfuzz's optimal string
+alignment distance (1 edit for words of 5-7 letters, 2 from 8 letters, none below 5).
+
+Nothing here is a list of one corpus's words: the term index is built from the indexed
+documents' own titles, aliases and headings.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rapidfuzz.distance import OSA
+
+# English function words and question frames: the grammar of a question, not its topic.
 STOPWORDS = frozenset(
     """a an the and or but of for to in on at by with from into about as is are was were be been
     being am do does did doing done have has had i me my we our you your it its they them their
@@ -22,64 +30,143 @@ STOPWORDS = frozenset(
     tell explain describe define definition meaning mean means please give show list name
     difference differences differ differs between vs versus compare compared comparison against
     same similar like kind sort type thing things one ones more most less least other others
-    s t wat whats what's much many use used uses using usage get got make makes""".split()
+    s t wat whats much many use used uses using usage get got make makes want need
+    if else there's it's i'm i've let lets let's way ways""".split()
 )
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_TOKEN = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+_local = threading.local()
 
 
-def normalize_word(w: str) -> str:
-    """Lower-case and strip a plural or possessive ending ("tools" -> "tool", keeps "devops")."""
-    w = w.lower().strip("'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ops")):
-        return w[:-1]
-    return w
+def _stemmer() -> Any:
+    s = getattr(_local, "stemmer", None)
+    if s is None:  # PyStemmer objects are not thread-safe: one per thread
+        import Stemmer
+
+        s = _local.stemmer = Stemmer.Stemmer("english")
+    return s
 
 
-def words(text: str) -> list[str]:
-    return [normalize_word(t) for t in _WORD.findall(text.lower())]
-
-
-def content_words(text: str) -> list[str]:
-    """The words of a question that carry its topic (stop and question words removed)."""
-    out = []
-    for w in words(text):
-        if w in STOPWORDS or len(w) < 2 or w.isdigit():
-            continue
-        if w not in out:
-            out.append(w)
+def tokens(text: str, parts: bool = False) -> list[str]:
+    """Surface words of ``text``, lower-cased; with ``parts``, a camelCase word also gives
+    its parts (for search: "selfHeal" finds "self heal")."""
+    out: list[str] = []
+    for raw in _TOKEN.findall(_POSSESSIVE.sub("", text)):
+        low = raw.lower()
+        out.append(low)
+        if parts and low != raw and not raw.isupper():
+            pieces = _CAMEL.findall(raw)
+            if len(pieces) > 1:
+                out += [p.lower() for p in pieces]
     return out
 
 
-def within_edits(a: str, b: str, limit: int) -> bool:
-    """Edit distance of a and b (with adjacent transpositions) is at most ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return False
-        prev2, prev = prev, cur
-    return prev[-1] <= limit
+def stem(word: str) -> str:
+    """The Snowball stem of one lower-case word."""
+    return str(_stemmer().stemWord(word))
+
+
+def stems(ws: list[str]) -> list[str]:
+    return [str(s) for s in _stemmer().stemWords(ws)]
+
+
+def words(text: str) -> list[str]:
+    """The stems of every word of ``text``, in order (what lexical matching compares)."""
+    return stems(tokens(text))
+
+
+def content_words(text: str) -> list[str]:
+    """Stems of the words that carry a text's topic: stop and question words removed,
+    each once, in order."""
+    keep = [w for w in tokens(text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
+    return list(dict.fromkeys(stems(keep)))
 
 
 def typo_limit(w: str) -> int:
     return 0 if len(w) < 5 else (1 if len(w) < 8 else 2)
 
 
+def within_edits(a: str, b: str, limit: int) -> bool:
+    """Edit distance of a and b (adjacent transpositions count one) is at most ``limit``."""
+    return bool(OSA.distance(a, b, score_cutoff=limit) <= limit)
+
+
+class Vocabulary:
+    """The surface words of the indexed documents, for typo correction.
+
+    Args:
+        surface: every distinct lower-case word of the documents.
+    """
+
+    def __init__(self, surface: Iterable[str]):
+        self.words = set(surface)
+        self._buckets: dict[tuple[str, int], list[str]] | None = None
+
+    def __contains__(self, w: object) -> bool:
+        return w in self.words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocabulary) and other.words == self.words
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def correct(self, w: str) -> str | None:
+        """``w`` itself when the documents use it, else the closest word they use within the
+        typo limit (same first letter), else None."""
+        if w in self.words:
+            return w
+        limit = typo_limit(w)
+        if not limit:
+            return None
+        if self._buckets is None:
+            b: dict[tuple[str, int], list[str]] = defaultdict(list)
+            for v in self.words:
+                b[(v[:1], len(v))].append(v)
+            self._buckets = dict(b)  # one assignment: safe for concurrent readers
+        best, best_d = None, limit + 1
+        for n in range(len(w) - limit, len(w) + limit + 1):
+            for v in self._buckets.get((w[:1], n), ()):
+                d = OSA.distance(w, v, score_cutoff=limit)
+                if d < best_d or (d == best_d and best is not None and v < best):
+                    best, best_d = v, d
+        return best
+
+
+    def fix(self, text: str) -> str:
+        """``text`` with its misspelt words replaced by the closest words the documents use,
+        run-together words split ("usecases") and split ones joined ("roll back") where the
+        documents write them so. Words written with a capital inside the text are names and
+        stay as written."""
+        parts = re.split(r"([^\W_]+)", text)  # odd items are words
+        for i in range(1, len(parts), 2):
+            w = parts[i]
+            low = w.lower()
+            if low in self.words or low in STOPWORDS or (w[:1].isupper() and i > 1):
+                continue
+            nxt = parts[i + 2].lower() if i + 2 < len(parts) and parts[i + 1] == " " else ""
+            if nxt and low + nxt in self.words and nxt not in STOPWORDS:
+                parts[i], parts[i + 1], parts[i + 2] = low + nxt, "", ""
+                continue
+            fixed = self.correct(low) or self._split(low)
+            if fixed:
+                parts[i] = fixed if not w[:1].isupper() else fixed[:1].upper() + fixed[1:]
+        return "".join(parts)
+
+    def _split(self, w: str) -> str | None:
+        for n in range(2, len(w) - 1):
+            if w[:n] in self.words and w[n:] in self.words:
+                return f"{w[:n]} {w[n:]}"
+        return None
+
+
 @dataclass(frozen=True)
 class Term:
-    """A defined term: its words, its display form, and the files that define it."""
+    """A defined term: its stems, its display form, and the files that define it."""
 
     key: tuple[str, ...]
     label: str
@@ -88,7 +175,7 @@ class Term:
 
 
 class TermIndex:
-    """Terms of the indexed documents, looked up in questions.
+    """Terms of the indexed documents (titles, aliases, top headings), found in questions.
 
     Args:
         metas: chunk metadata dicts with ``file``, ``title``, ``aliases`` and ``section``.
@@ -113,16 +200,15 @@ class TermIndex:
         self.by_first: dict[str, list[Term]] = defaultdict(list)
         for t in self.terms:
             self.by_first[t.key[0][:1]].append(t)
-        self.single = {t.key[0] for t in self.terms if len(t.key) == 1}
 
     @staticmethod
     def _add(found: dict[tuple[str, ...], dict[str, Any]], name: str, file: str,
              strength: int) -> None:
         name = re.sub(r"\s+", " ", name).strip()
-        key = tuple(words(name))
+        key = tuple(content_words(name))
         if not key or len(key) > 5 or not file:
             return
-        if len(key) == 1 and (key[0] in STOPWORDS or len(key[0]) < 4):
+        if len(key) == 1 and len(key[0]) < 3:
             return
         entry = found.setdefault(key, {"label": name, "files": set(), "strength": strength})
         if strength > entry["strength"]:  # a title beats a heading: only definers remain
@@ -130,21 +216,20 @@ class TermIndex:
         if strength == entry["strength"]:
             entry["files"].add(file)
 
-    def find(self, text: str, singles: bool = False) -> list[Term]:
-        """Terms named in ``text`` (typos tolerated), by position; a longer match hides the
-        shorter ones inside it unless ``singles`` asks for the one-word terms only."""
-        toks = words(text)
+    def find(self, text: str) -> list[Term]:
+        """Terms named in ``text`` (typos tolerated on one-word terms), by position; a longer
+        match hides the shorter ones inside it."""
+        surface = [w for w in tokens(text) if w not in STOPWORDS]
+        toks = stems(surface)
         hits: list[tuple[int, int, Term]] = []
         for i, tok in enumerate(toks):
             for t in self.by_first.get(tok[:1], []):
                 n = len(t.key)
-                if singles and (n > 1 or t.strength < 2):
-                    continue
                 window = tuple(toks[i : i + n])
                 if len(window) < n:
                     continue
                 if window == t.key or (
-                    n == 1 and within_edits(tok, t.key[0], typo_limit(t.key[0]))
+                    n == 1 and within_edits(surface[i], t.key[0], typo_limit(t.key[0]))
                 ):
                     hits.append((i, n, t))
         # Prefer longer and stronger matches; drop ones covered by a longer match.
@@ -162,29 +247,3 @@ class TermIndex:
 
     def labels(self, strength: int = 2) -> list[str]:
         return sorted({t.label for t in self.terms if t.strength >= strength})
-
-    def known_word(self, w: str, vocab: set[str]) -> bool:
-        """Whether the corpus knows ``w``, allowing a small typo."""
-        if w in vocab:
-            return True
-        limit = typo_limit(w)
-        if not limit:
-            return False
-        # Only words with the same first letter and a near length can be within the limit;
-        # bucketing keeps this O(bucket) instead of O(vocabulary) per word.
-        buckets = self._buckets(vocab)
-        return any(
-            within_edits(w, v, limit)
-            for n in range(len(w) - limit, len(w) + limit + 1)
-            for v in buckets.get((w[:1], n), ())
-        )
-
-    def _buckets(self, vocab: set[str]) -> dict[tuple[str, int], list[str]]:
-        cached = getattr(self, "_vocab_buckets", None)
-        if cached is None or cached[0] is not vocab:
-            b: dict[tuple[str, int], list[str]] = defaultdict(list)
-            for v in vocab:
-                b[(v[:1], len(v))].append(v)
-            cached = (vocab, dict(b))
-            self._vocab_buckets = cached  # one tuple assignment: safe for concurrent readers
-        return cached[1]

@@ -17,6 +17,7 @@ class Source:
     start: int = 0
     end: int = 0
     chunk_id: str = ""
+    line: int = 0  # 1-based line of the source file the passage starts on (0: not known)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Answer:
                     "text": s.text,
                     "start": s.start,
                     "end": s.end,
+                    "line": s.line,
                 }
                 for s in self.sources
             ],

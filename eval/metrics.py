@@ -33,25 +33,29 @@ def _norm(text: str) -> str:
 
 
 # -- retrieval -------------------------------------------------------------------------------
-def basename(path: str) -> str:
-    return PurePath(str(path)).name
+def same_file(path: str, expected: str) -> bool:
+    """Whether ``path`` is the ``expected`` file: equal, or ending in it at a folder boundary
+    (``expected`` is a file name or a path relative to the corpus, e.g. ``docs/faq.md``)."""
+    p, e = PurePath(str(path)).as_posix(), PurePath(str(expected)).as_posix().lstrip("./")
+    return p == e or p.endswith("/" + e)
 
 
 def retrieval_scores(paths: Sequence[str], expected: Iterable[str], k: int = 5) -> dict[str, float]:
-    """hit@1, hit@k, MRR and nDCG@k of ranked ``paths`` against the ``expected`` basenames.
+    """hit@1, hit@k, MRR and nDCG@k of ranked ``paths`` against the ``expected`` files
+    (see ``same_file``).
 
     nDCG counts each expected file once (its best rank), so a file split into many chunks
     does not inflate the score; the ideal ranking puts min(#expected, k) files first.
     """
-    want = {basename(e) for e in expected}
-    names = [basename(p) for p in paths[:k]]
-    hits = [n in want for n in names]
+    want = list(dict.fromkeys(str(e) for e in expected))
+    found = [next((e for e in want if same_file(p, e)), None) for p in paths[:k]]
+    hits = [f is not None for f in found]
     first = next((i for i, h in enumerate(hits) if h), None)
     seen: set[str] = set()
     dcg = 0.0
-    for i, n in enumerate(names):
-        if n in want and n not in seen:
-            seen.add(n)
+    for i, f in enumerate(found):
+        if f is not None and f not in seen:
+            seen.add(f)
             dcg += 1 / math.log2(i + 2)
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(want), k)))
     return {"hit@1": float(bool(hits and hits[0])), "hit@5": float(first is not None),
@@ -71,7 +75,8 @@ def key_facts(text: str, groups: Sequence[dict[str, Any]], need: int | None = No
     t = clean_text(text)
     matched, missing = 0, []
     for g in groups:
-        alts = [str(a).lower() for a in g.get("any", [])]
+        # An alternative is cleaned like the answer: `scrape_interval` matches either way.
+        alts = [clean_text(str(a)) for a in g.get("any", [])]
         if sum(a in t for a in alts) >= int(g.get("need", 1)):
             matched += 1
         else:
@@ -260,10 +265,36 @@ def scope(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     ok = [r for r in rows if "evidence" in r["metrics"]]
     inside = [r["metrics"]["evidence"] for r in ok if not r["expect_refusal"]]
     rule = [r for r in ok if r["expect_refusal"] and r["refused"]
-            and str(r.get("note", "")).startswith("not defined")]
+            and str(r.get("note", "")).startswith("not in the documents")]
     outside = [r["metrics"]["evidence"] for r in ok if r["expect_refusal"] and r not in rule]
     return {"in_scope": spread(inside), "out_of_scope": spread(outside),
             "term_rule_refusals": [r["id"] for r in rule], "current_threshold": threshold,
             "accuracy_at_current": threshold_accuracy(inside, outside, threshold),
             "best": best_threshold(inside, outside), "in_values": inside,
             "out_values": outside}
+
+
+def calibrate(summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The refusal threshold fitted over every corpus's in- and out-of-scope evidence together,
+    held-out corpora excepted (they are scored at it, never fitted on).
+
+    Returns:
+        {"fitted_on", "best", "current", "per_corpus": {name: {"accuracy_now",
+        "accuracy_at_best", "false_refusal_at_best", "oos_refusal_at_best"}}}.
+    """
+    fit = [k for k, s in summaries.items() if not s.get("held_out")]
+    inside = [x for k in fit for x in summaries[k]["scope"]["in_values"]]
+    outside = [x for k in fit for x in summaries[k]["scope"]["out_values"]]
+    best = best_threshold(inside, outside)
+    current = next(iter(summaries.values()))["scope"]["current_threshold"]
+    per: dict[str, Any] = {}
+    for k, s in summaries.items():
+        i, o = s["scope"]["in_values"], s["scope"]["out_values"]
+        t = best["threshold"]
+        per[k] = {"accuracy_now": threshold_accuracy(i, o, current),
+                  "accuracy_at_best": None if t is None else threshold_accuracy(i, o, t),
+                  "false_refusal_at_best": None if t is None or not i else
+                  sum(x < t for x in i) / len(i),
+                  "oos_refusal_at_best": None if t is None or not o else
+                  sum(x < t for x in o) / len(o)}
+    return {"fitted_on": fit, "best": best, "current": current, "per_corpus": per}

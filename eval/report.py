@@ -82,6 +82,69 @@ def print_summary(console: Any, summary: dict[str, Any]) -> None:
                       highlight=False)
 
 
+OVERVIEW_COLS = ("corpus", "questions", "pass", "key facts", "oos refused", "false refusals",
+                 "hit@5", "MRR", "starter hit@5", "starter MRR", "p50 ms")
+
+
+def overview_rows(summaries: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """One row per corpus: answers, retrieval and the llama-index starter side by side."""
+    rows = []
+    for key, s in summaries.items():
+        h, ref = s["headline"], s.get("reference") or {}
+        n_oos = sum(a["n"] for k, a in s["per_kind"].items() if k == "out-of-scope")
+        rows.append([key + (" (held out)" if s.get("held_out") else ""),
+                     f"{h['n'] - n_oos} + {n_oos}", fmt(h["pass_rate"]), fmt(h["key_fact_pass"]),
+                     fmt(h["oos_refusal"]), fmt(h["false_refusal"]), fmt(h["hit@5"]),
+                     fmt(h["mrr"]), fmt(ref.get("hit@5")), fmt(ref.get("mrr")),
+                     fmt(h["latency_p50_ms"])])
+    return rows
+
+
+def calibration_lines(cal: dict[str, Any] | None) -> list[str]:
+    if not cal:
+        return []
+    b = cal["best"]
+    lines = [f"refusal threshold fitted over {' + '.join(cal['fitted_on'])}: best {fmt(b['threshold'])}"
+             f" (accuracy {fmt(b['accuracy'])}); now {fmt(cal['current'])}"]
+    for k, c in cal["per_corpus"].items():
+        lines.append(f"  {k}: accuracy now {fmt(c['accuracy_now'])}, at best "
+                     f"{fmt(c['accuracy_at_best'])} (false refusals {fmt(c['false_refusal_at_best'])}"
+                     f", oos refused {fmt(c['oos_refusal_at_best'])})")
+    return lines
+
+
+def print_overview(console: Any, summaries: dict[str, dict[str, Any]],
+                   cal: dict[str, Any] | None) -> None:
+    """The cross-corpus table and the refusal calibration over all corpora."""
+    from rich.table import Table
+
+    t = Table(title=f"opsqa eval across corpora ({next(iter(summaries.values()))['mode']})")
+    for h in OVERVIEW_COLS:
+        t.add_column(h, justify="left" if h == "corpus" else "right")
+    for r in overview_rows(summaries):
+        t.add_row(*r)
+    console.print(t)
+    for line in calibration_lines(cal):
+        console.print(line, highlight=False)
+
+
+def write_overview(out: Path, summaries: dict[str, dict[str, Any]],
+                   cal: dict[str, Any] | None) -> None:
+    """``out/report.md``: the cross-corpus table, calibration, then a section per corpus."""
+    lines = ["# opsqa eval across corpora", "", "| " + " | ".join(OVERVIEW_COLS) + " |",
+             "|" + "---|" * len(OVERVIEW_COLS)]
+    lines += ["| " + " | ".join(r) + " |" for r in overview_rows(summaries)]
+    lines += ["", *[f"    {x}" for x in calibration_lines(cal)]]
+    for key, s in summaries.items():
+        lines += ["", f"## {key}: {s.get('about', '')}", "", f"Details: [{key}/report.md]({key}/report.md)"]
+        for cols, what in ((ANSWER_COLS, "Answers"), (RETRIEVAL_COLS, "Retrieval (top 5)")):
+            head, trs = table_rows(s, cols)
+            lines += ["", f"### {what}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(r) + " |" for r in trs]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def print_check(console: Any, key: str, table: list[list[Any]], fails: list[str]) -> None:
     from rich.table import Table
 

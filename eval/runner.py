@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,11 +15,9 @@ import yaml
 from app import Answer, Assistant, OpsqaError
 from app.settings import PROJECT_ROOT
 from eval import metrics as M
+from eval.corpora import CORPORA, EVAL_DIR, Corpus, available
 
-EVAL_DIR = Path(__file__).resolve().parent
-DATASETS = {"golden": EVAL_DIR / "golden.yaml", "seeds": EVAL_DIR / "seeds.yaml"}
-SEEDS_DIR = Path(PROJECT_ROOT).parent / "shared" / "seeds"
-GOLDEN_INDEX = Path(PROJECT_ROOT) / ".opsqa" / "eval-golden"
+INDEX_ROOT = Path(PROJECT_ROOT) / ".opsqa"
 BASELINE = EVAL_DIR / "baseline.json"
 HEADLINE = ("pass_rate", "key_fact_pass", "oos_refusal", "false_refusal", "groundedness",
             "citation_validity", "hit@5", "mrr")
@@ -32,12 +28,14 @@ TOLERANCE = 0.02
 
 
 def load_dataset(dataset: str | Path) -> tuple[Path, list[dict[str, Any]]]:
-    """Read a question set ("golden", "seeds" or a YAML path) and fill in defaults.
+    """Read a question set (a corpus name from ``eval.corpora`` or a YAML path) and fill in
+    defaults.
 
     Raises:
         OpsqaError: missing file, bad YAML, or a question without id/question/kind.
     """
-    path = DATASETS.get(str(dataset), Path(dataset))
+    known = CORPORA.get(str(dataset))
+    path = known.questions if known else Path(dataset)
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -63,20 +61,26 @@ def fingerprint(path: Path, bot: Assistant) -> dict[str, Any]:
             "chunk_target_tokens": s.chunk_target_tokens}
 
 
-def _open_bot(dataset: str, out: Path | None, index_dir: Path | None,
-              settings: dict[str, Any]) -> tuple[Assistant, Path | None]:
-    """Open (and bring in step) the dataset's own index; returns a temp dir to clean up."""
-    tmp = None
-    if dataset == "seeds":
-        settings.setdefault("corpus_dir", SEEDS_DIR)
-        if index_dir is None:
-            if out is not None:
-                index_dir = out / "seeds-index"
-            else:
-                tmp = index_dir = Path(tempfile.mkdtemp(prefix="opsqa-eval-seeds-"))
-    bot = Assistant.open(index_dir=index_dir or GOLDEN_INDEX, **settings)
-    bot.ingest([bot.settings.corpus_dir])
-    return bot, tmp
+def _open_bot(corpus: Corpus | None, index_dir: Path | None, docs: list[Path],
+              settings: dict[str, Any]) -> Assistant:
+    """Open the question set's own index and bring it in step with its documents.
+
+    A registered corpus indexes its own folders into ``.opsqa/eval-<name>``; a YAML file of
+    one's own is asked against ``docs`` (default: the default corpus).
+    """
+    if corpus is not None:
+        docs = list(corpus.docs)
+        missing = [str(p) for p in docs if not p.exists()]
+        if missing:
+            raise OpsqaError(f"the {corpus.name} documents are not here: {', '.join(missing)}")
+    name = corpus.name if corpus is not None else ("golden" if not docs else "custom")
+    bot = Assistant.open(index_dir=index_dir or INDEX_ROOT / f"eval-{name}", auto_ingest=False,
+                         **settings)
+    targets: list[str | Path] = [*docs] or [bot.settings.corpus_dir]
+    report = bot.ingest(targets)
+    if report.missing:
+        raise OpsqaError("cannot read " + ", ".join(f"{p} ({why})" for p, why in report.missing))
+    return bot
 
 
 def ask(bot: Assistant, q: dict[str, Any], mode: str) -> tuple[Answer, float]:
@@ -113,6 +117,7 @@ def score(bot: Assistant, q: dict[str, Any], mode: str) -> dict[str, Any]:
         found = bot.search(q["question"], k=5)
         row["search_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         m.update(M.retrieval_scores([s.path for s in found], q["sources"]))
+        row["retrieved"] = [s.path for s in found]
     if q["expect_refusal"]:
         if not a.refused:
             reasons.append("answered an out-of-scope question")
@@ -127,8 +132,9 @@ def score(bot: Assistant, q: dict[str, Any], mode: str) -> dict[str, Any]:
                            + ", ".join(kf["missing"]))
         m["similarity"] = round(M.similarity(bot.encoder.encode, a.text, q["reference"]), 4)
         if q["sources"]:
-            cited = {M.basename(a.sources[n].path) for n, _ in a.used if n < len(a.sources)}
-            m["cited_expected"] = bool(cited & set(q["sources"])) if cited else None
+            cited = [a.sources[n].path for n, _ in a.used if n < len(a.sources)]
+            m["cited_expected"] = any(M.same_file(p, e) for p in cited for e in q["sources"]) \
+                if cited else None
     if not a.refused:
         g, c = M.groundedness(a), M.citation_validity(a)
         m.update(groundedness=g["score"], citations_valid=c["valid"], citation_share=c["share"])
@@ -148,49 +154,55 @@ def score(bot: Assistant, q: dict[str, Any], mode: str) -> dict[str, Any]:
 def run_eval(dataset: str | Path = "golden", mode: str = "extractive",
              out: str | Path | None = None, bot: Assistant | None = None,
              index_dir: str | Path | None = None, reference: bool = True,
-             **settings: Any) -> dict[str, Any]:
+             docs: list[str | Path] | None = None, **settings: Any) -> dict[str, Any]:
     """Run one question set end to end and return its summary.
 
     Args:
-        dataset: "golden", "seeds" or a YAML file path.
+        dataset: a corpus name from ``eval.corpora`` (its own documents and index) or a
+            YAML file path (asked against ``docs``, default the default corpus).
         mode: answer mode for every question.
         out: folder for results.jsonl, summary.json, report.md and report.html.
         bot: an opened assistant to use as is (no ingest); else one is opened on the
-            dataset's own index (``index_dir``, default ``.opsqa/eval-golden``).
-        reference: also score the plain llama-index retriever on the same collection.
+            dataset's own index (``index_dir``, default ``.opsqa/eval-<name>``).
+        reference: also score the llama-index starter (its own reader, splitter and index
+            over the same documents, the same packaged model) for retrieval.
+        docs: documents for a YAML question set of one's own.
         settings: any Settings field for the assistant (e.g. ``refusal_threshold``).
 
     Raises:
         OpsqaError: unreadable dataset, bad settings, or a broken index.
     """
     path, questions = load_dataset(dataset)
+    corpus = CORPORA.get(str(dataset))
     out_dir = Path(out) if out else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = None
+    doc_paths = [Path(p) for p in docs or []]
     if bot is None:
-        bot, tmp = _open_bot(str(dataset), out_dir, Path(index_dir) if index_dir else None,
-                             {"mode": mode, **settings})
-    try:
-        rows = [score(bot, q, mode) for q in questions]
-        kinds = sorted({r["kind"] for r in rows})
-        summary: dict[str, Any] = {
-            "dataset": str(dataset), "path": str(path), "mode": mode,
-            "fingerprint": fingerprint(path, bot), "headline": M.aggregate(rows),
-            "per_kind": {k: M.aggregate([r for r in rows if r["kind"] == k]) for k in kinds},
-            "scope": M.scope(rows, bot.settings.refusal_threshold),
-            "critical_passing": sorted(r["id"] for r in rows if r["critical"] and r["passed"]),
-            "failed": [{"id": r["id"], "kind": r["kind"], "reasons": r["reasons"]}
-                       for r in rows if not r["passed"]]}
-        summary["latency"] = {mode: {"p50_ms": summary["headline"]["latency_p50_ms"],
-                                     "p95_ms": summary["headline"]["latency_p95_ms"]}}
-        if reference:
-            from eval.reference import reference_scores
+        bot = _open_bot(corpus, Path(index_dir) if index_dir else None, doc_paths,
+                        {"mode": mode, **settings})
+    if corpus is not None:
+        doc_paths = list(corpus.docs)
+    rows = [score(bot, q, mode) for q in questions]
+    kinds = sorted({r["kind"] for r in rows})
+    summary: dict[str, Any] = {
+        "dataset": str(dataset), "path": str(path), "mode": mode,
+        "held_out": bool(corpus and corpus.held_out),
+        "about": corpus.about if corpus else str(path),
+        "fingerprint": fingerprint(path, bot), "headline": M.aggregate(rows),
+        "per_kind": {k: M.aggregate([r for r in rows if r["kind"] == k]) for k in kinds},
+        "scope": M.scope(rows, bot.settings.refusal_threshold),
+        "critical_passing": sorted(r["id"] for r in rows if r["critical"] and r["passed"]),
+        "failed": [{"id": r["id"], "kind": r["kind"], "reasons": r["reasons"]}
+                   for r in rows if not r["passed"]]}
+    summary["latency"] = {mode: {"p50_ms": summary["headline"]["latency_p50_ms"],
+                                 "p95_ms": summary["headline"]["latency_p95_ms"]}}
+    if reference:
+        from eval.reference import reference_scores
 
-            summary["reference"] = reference_scores(bot, questions)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        summary["reference"] = reference_scores(
+            doc_paths or [Path(bot.settings.corpus_dir)], bot.encoder.model_dir, questions,
+            Path(bot.settings.index_dir) / "starter")
     if out_dir:
         from eval.report import write_outputs
 
@@ -229,38 +241,43 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from eval import report
 
-    p = argparse.ArgumentParser(prog="opsqa eval", description="Run the evaluation suite.")
-    p.add_argument("--dataset", help="golden (default), seeds, or a YAML file")
+    names = ", ".join(f"{c.name} ({c.about})" for c in CORPORA.values())
+    p = argparse.ArgumentParser(
+        prog="opsqa eval", description="Ask every question of each evaluation corpus through the "
+        "public API, score the answers and retrieval, report, and (with --check) gate on the "
+        f"baseline. Corpora: {names}. Without --corpus or --dataset, every corpus whose "
+        "documents are present runs, each in its own index under .opsqa/eval-<name>.")
+    p.add_argument("--corpus", action="append", choices=list(CORPORA), metavar="NAME",
+                   help="run this corpus (repeatable): " + ", ".join(CORPORA))
+    p.add_argument("--dataset", help="a question YAML file of your own (or a corpus name)")
+    p.add_argument("--docs", nargs="+", metavar="PATH",
+                   help="documents a --dataset file is asked against (default: corpus_dir)")
     p.add_argument("--mode", default="extractive", choices=["extractive", "local", "hosted"])
-    p.add_argument("--out", help="write results.jsonl, summary.json, report.md/html here")
+    p.add_argument("--out", help="write results.jsonl, summary.json, report.md/html here "
+                   "(one folder per corpus, and a report.md over all of them)")
     p.add_argument("--check", action="store_true",
-                   help="compare with the baseline; exit 1 on a regression (also runs seeds)")
+                   help="compare each corpus with its baseline; exit 1 on a regression")
     p.add_argument("--update-baseline", action="store_true", help="store this run as baseline")
     p.add_argument("--baseline", default=str(BASELINE), help="baseline file (eval/baseline.json)")
-    p.add_argument("--index-dir", help="index folder (default .opsqa/eval-golden)")
-    p.add_argument("--no-reference", action="store_true", help="skip the llama-index row")
+    p.add_argument("--index-dir", help="index folder (several corpora: one subfolder each)")
+    p.add_argument("--no-reference", action="store_true", help="skip the llama-index starter row")
     args = p.parse_args(list(argv or []))
     console = Console()
     console.width = max(console.width, 150)  # the tables are wide; let a pipe or CI keep them
-    names = [args.dataset] if args.dataset else ["golden"]
-    if not args.dataset and args.check and SEEDS_DIR.is_dir():
-        names.append("seeds")
+    runs = _runs(args)
     base_path = Path(args.baseline)
     baseline = json.loads(base_path.read_text()) if base_path.is_file() else {}
-    failed_check, passed, failed = False, 0, 0
-    inside: list[float] = []
-    outside: list[float] = []
+    failed_check = False
+    summaries: dict[str, dict[str, Any]] = {}
     try:
-        for i, name in enumerate(names):
-            out = Path(args.out) / name if args.out and len(names) > 1 else args.out
-            s = run_eval(name, args.mode, out=out, index_dir=args.index_dir if i == 0 else None,
+        for key, dataset in runs:
+            out = Path(args.out) / key if args.out and len(runs) > 1 else args.out
+            idx = args.index_dir and (Path(args.index_dir) / key if len(runs) > 1
+                                      else Path(args.index_dir))
+            s = run_eval(dataset, args.mode, out=out, index_dir=idx, docs=args.docs,
                          reference=not args.no_reference)
             report.print_summary(console, s)
-            inside += s["scope"]["in_values"]
-            outside += s["scope"]["out_values"]
-            passed += s["headline"]["passed"]
-            failed += s["headline"]["n"] - s["headline"]["passed"]
-            key = Path(name).stem if name not in DATASETS else name
+            summaries[key] = s
             if args.check:
                 failed_check |= _check(console, s, baseline.get(key), key)
             if args.update_baseline:
@@ -268,15 +285,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpsqaError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
-    if len(names) > 1:
-        best = M.best_threshold(inside, outside)
-        console.print(f"refusal threshold over {' + '.join(names)}: best {best['threshold']} "
-                      f"(accuracy {best['accuracy']:.3f})", highlight=False)
+    calibration = M.calibrate(summaries) if len(summaries) > 1 else None
+    if len(summaries) > 1:
+        report.print_overview(console, summaries, calibration)
+        if args.out:
+            report.write_overview(Path(args.out), summaries, calibration)
     if args.update_baseline:
         base_path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
         console.print(f"baseline written: {base_path}")
-    print(f"{passed} passed, {failed} failed")
+    passed = sum(s["headline"]["passed"] for s in summaries.values())
+    total = sum(s["headline"]["n"] for s in summaries.values())
+    print(f"{passed} passed, {total - passed} failed")
     return 1 if failed_check else 0
+
+
+def _runs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(baseline key, dataset) pairs this invocation runs."""
+    if args.dataset:
+        return [(Path(args.dataset).stem if args.dataset not in CORPORA else args.dataset,
+                 args.dataset)]
+    names = args.corpus or [c.name for c in available()]
+    return [(n, n) for n in names]
 
 
 def _check(console: Any, s: dict[str, Any], base: dict[str, Any] | None, key: str) -> bool:

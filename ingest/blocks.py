@@ -119,6 +119,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
 _HIGHLIGHT = re.compile(r"^\s*\{\{[<%]\s*(/?)\s*highlight\b\s*([\w+-]*)[^}]*[%>]\}\}\s*$")
 _JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}")
+_VARIABLE = re.compile(r"\{\{\s*[\w.]+\s*\}\}")  # a template variable: {{version}}, {{ .Title }}
 _ADMONITION = re.compile(r"^(\s*)(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+\"([^\"]*)\")?\s*$")
 _TAB = re.compile(r"^(\s*)===[+!]?\s+\"([^\"]*)\"\s*$")
 _COLONS = re.compile(r"^\s*:::+\s*([\w-]*)\s*(.*?)\s*$")
@@ -167,8 +168,15 @@ def strip_site_syntax(text: str) -> str:
         line = _ALERT.sub(r"\1", line)
         line = _INCLUDE.sub("", _IMAGES.sub("", line))
         line = _JINJA.sub("", _SHORTCODE.sub("", line))
+        line = _outside_code(line, _VARIABLE)
         lines[i] = _ATTRS.sub("", line)
     return "\n".join(lines)
+
+
+def _outside_code(line: str, pattern: re.Pattern[str]) -> str:
+    """``line`` with ``pattern`` removed, except inside inline code spans."""
+    parts = re.split(r"(`+[^`]*`+)", line)
+    return "".join(p if i % 2 else pattern.sub("", p) for i, p in enumerate(parts))
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -182,14 +190,30 @@ def _drop_url(match: re.Match[str]) -> str:
     return "" if len(url) > 80 or "?" in url else url
 
 
+_PUNCT_AFTER = re.compile(r"^\s*[:.,;!?)\]–—-]")
+
+
 def inline_text(children: list[Any]) -> str:
-    """Plain text of an inline token's children: link text kept, images and tags dropped."""
+    """Plain text of an inline token's children: link text kept, images and tags dropped.
+
+    A strong span that opens a block and is followed by more text is a glossary-style term
+    ("**Drift** When a system's ..."): it keeps a colon after it once the markers go.
+    """
     out: list[str] = []
     skip = 0  # inside an image's alt text
-    for t in children or []:
+    kids = [t for t in children or [] if not (t.type == "text" and not t.content)]
+    lead_end = -1
+    if len(kids) > 2 and kids[0].type == "strong_open":
+        close = next((i for i, t in enumerate(kids) if t.type == "strong_close"), -1)
+        rest = "".join(t.content for t in kids[close + 1 :] if t.type == "text")
+        if 0 < close < len(kids) - 1 and rest.strip() and not _PUNCT_AFTER.match(rest):
+            lead_end = close
+    for n, t in enumerate(kids):
+        if n == lead_end:
+            out.append(":")
         if t.type == "image":
             continue
-        if t.type in ("softbreak", "hardbreak"):
+        elif t.type in ("softbreak", "hardbreak"):
             out.append(" ")
         elif t.type == "code_inline":
             out.append(f"`{t.content}`")
@@ -210,7 +234,7 @@ class _Renderer:
         self.item_line = 0
         self.cells: list[str] = []
         self.header: list[str] | None = None
-        self.row_line = 0
+        self.row_line = self.table_line = 0
         self._parent = ""
         self._level = 0
         self._walk(tokens)
@@ -263,6 +287,8 @@ class _Renderer:
             elif kind == "html_block":
                 self._flush_item()
                 self._add(" ".join(html_to_text(t.content)[0].split()), line)
+            elif kind == "table_open":
+                self.table_line = line
             elif kind == "tr_open":
                 self.cells, self.row_line = [], line
             elif kind == "tr_close":
@@ -283,11 +309,12 @@ class _Renderer:
             self._add(text, line)
 
     def _row(self) -> None:
+        # The header row names the columns; the rows become the items of a list, so the
+        # sentence that introduces a table introduces its rows.
         row = " | ".join(c for c in self.cells)
-        if not row.strip(" |"):
-            return
         if self.header is None:
             self.header = self.cells
-            self._add(row, self.row_line)
-        else:
-            self._add(f"- {row}", self.row_line, joined=True)
+        elif row.strip(" |"):
+            first = not self.blocks or not self.blocks[-1].text.startswith("- ") or \
+                self.blocks[-1].line < self.table_line
+            self._add(f"- {row}", self.row_line, joined=not first)

@@ -28,7 +28,7 @@ import charset_normalizer
 import ftfy
 import yaml
 
-from ingest.blocks import join_blocks, looks_like_heading, markdown_blocks, text_blocks
+from ingest.blocks import Block, join_blocks, looks_like_heading, markdown_blocks, text_blocks
 from ingest.errors import SkipFile  # re-exported: part of this module's API
 from ingest.formats import html_to_text, pdf_text
 
@@ -139,7 +139,7 @@ def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
             warnings.extend([warning] if warning else [])
             is_md = suffix != ".txt" or _MD_HEADING.search(text) is not None
             fmt = "markdown" if is_md else "text"
-            body, lines = structured_text(text, fmt, skipped)
+            body, lines = structured_text(text, fmt, skipped, front_matter_blocks(meta))
     if not body:
         raise SkipFile("empty file")
     if not meta.get("title"):
@@ -305,9 +305,10 @@ def clean_text(text: str, fmt: str) -> str:
     return _clean_common(text)
 
 
-def structured_text(text: str, fmt: str, first_line: int = 0
+def structured_text(text: str, fmt: str, first_line: int = 0, lead: list[Block] | None = None
                     ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Markdown or plain text as clean blocks: the body and its (offset, source line) map."""
+    """Markdown or plain text as clean blocks (after ``lead`` ones): the body and its
+    (offset, source line) map."""
     # Character-level cleanup first, so the blocks' offsets hold for the final text.
     text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n")
                                                        .replace("\r", "\n")))
@@ -315,7 +316,27 @@ def structured_text(text: str, fmt: str, first_line: int = 0
         blocks = markdown_blocks(text, first_line)  # the parser decodes entities itself
     else:
         blocks = text_blocks(html.unescape(text), first_line)
-    return join_blocks(blocks)
+    return join_blocks([*(lead or []), *blocks])
+
+
+_PROSE_SKIP = re.compile(r"^(?:https?://|/|\d{4}-\d\d|\w{3} \w{3} \d)|\.(?:png|jpe?g|svg|gif)$", re.I)
+
+
+def front_matter_blocks(meta: dict[str, Any]) -> list[Block]:
+    """Front matter that is prose (a description, prerequisites, objectives) as a paragraph
+    each, so questions about it can be answered; titles, tags, ids, dates and URLs stay
+    metadata only."""
+    out = []
+    for key, value in meta.items():
+        if key in ("title", "aliases", "tags"):
+            continue
+        items = [str(v).strip() for v in (value if isinstance(value, list) else [value])]
+        prose = [v for v in items if len(v.split()) >= 3 and not _PROSE_SKIP.search(v)]
+        if prose and len(prose) == len(items):
+            name = re.sub(r"(?<=[a-z])(?=[A-Z])|[_-]+", " ", str(key)).strip().capitalize()
+            text = "; ".join(prose)
+            out.append(Block(f"{name}: {text}{'' if text.endswith(('.', '!', '?')) else '.'}", 0))
+    return out
 
 
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -101,6 +101,10 @@ class Encoder:
         """Word pieces the model sees for ``text``, [CLS] and [SEP] included."""
         return len(self.tokenizer.encode(text).ids)
 
+    def count_pieces(self, word: str) -> int:
+        """Word pieces of one word, no special tokens: 1 for the model's common words."""
+        return len(self.tokenizer.encode(word, add_special_tokens=False).ids)
+
     def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
 

@@ -38,6 +38,7 @@ class FileRecord:
     title: str
     ingested_at: float
     size: int = 0
+    version: int = 1  # the reading/chunking version it was ingested with (pipeline.VERSION)
 
 
 def _chroma_settings() -> Any:
@@ -150,7 +151,7 @@ class IndexStore:
                 continue
             rec = FileRecord(path=str(m["path"]), sha256=str(m["sha256"]), chunks=int(m["chunks"]),
                              title=str(m.get("title", "")), ingested_at=float(m["ingested_at"]),
-                             size=int(m.get("size", 0)))
+                             size=int(m.get("size", 0)), version=int(m.get("version", 1)))
             out[rec.path] = rec
         return out
 

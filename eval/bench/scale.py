@@ -133,7 +133,7 @@ def child_query(a: argparse.Namespace) -> dict[str, Any]:
     r = bot.retriever
 
     def known(*ws: str) -> list[bool]:
-        return [r.terms.known_word(w, r.vocab) for w in ws]
+        return [r.vocab.correct(w) is not None for w in ws]
 
     def reopen() -> None:  # what the next process (or replica) on this host pays to open
         Assistant.open(index_dir=a.index_dir, auto_ingest=False, **_server(a)).search("warm")

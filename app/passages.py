@@ -1,0 +1,123 @@
+"""A retrieved passage as the units an answer can quote: sentences, list items, code blocks.
+
+Passages are chunks of the clean text ``ingest.blocks`` writes, so structure is read from
+line shapes: a fenced block is code, ``- `` or ``1. `` starts a list item (two spaces of
+indent per level), any other line is a paragraph, split into sentences. A paragraph's last
+sentence that runs into a list or a code block ("... is a set of", "Run:") is its lead-in:
+the two are quoted together. Units never change the text: each stands verbatim in its passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.retrieval import Hit
+
+ITEM = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d{1,3}[.)])\s+(?P<text>.*\S)\s*$")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+# A sentence ends at . ! or ? (and closing quotes or brackets) before a capital, digit or
+# opening mark; common abbreviations do not end one.
+SENT_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bNo\.)"
+                      r"(?<=[.!?])[\"')\]”’]*\s+(?=[A-Z0-9\"'(\[`“‘])")
+CLOSED = (".", "!", "?", ")", '"', "'", "”", "’", "`")
+
+
+@dataclass(frozen=True, eq=False)
+class Unit:
+    """A sentence, list item or code block of one passage, as it stands there."""
+
+    text: str
+    kind: str  # "sentence" | "item" | "code"
+    hit: Hit
+    pos: int  # order within the passage
+    block: int  # paragraph, list or code block it belongs to
+    lead: bool = False  # the sentence leads into the next block (a list or code)
+    depth: int = 0  # list nesting level
+    marker: str = "-"  # the item's list marker ("-" or "3.")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unit) and (other.hit.id, other.pos) == (self.hit.id, self.pos)
+
+    def __hash__(self) -> int:
+        return hash((self.hit.id, self.pos))
+
+    @property
+    def words(self) -> int:
+        """Length for answer budgets: code counts a third, it is read at a glance."""
+        n = len(self.text.split())
+        return max(1, n // 3) if self.kind == "code" else n
+
+
+def split_units(hit: Hit) -> list[Unit]:
+    """The units of a passage, in order."""
+    out: list[Unit] = []
+    para: list[str] = []
+    block, cur = -1, ""  # current block id and kind ("para", "list" or "" between blocks)
+
+    def flush() -> None:
+        if para:
+            for s in SENT_END.split(" ".join(para)):
+                if s.strip():
+                    out.append(Unit(s.strip(), "sentence", hit, len(out), block))
+            para.clear()
+
+    lines = hit.text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        fence = FENCE.match(line)
+        item = ITEM.match(line)
+        if fence:
+            flush()
+            j = i + 1
+            while j < len(lines) and not (lines[j].strip().startswith(fence.group(1))
+                                          and not lines[j].strip().strip(fence.group(1)[0])):
+                j += 1
+            body = "\n".join(lines[i : j + 1])
+            if "\n" in body.strip():
+                block, cur = block + 1, ""
+                out.append(Unit(body, "code", hit, len(out), block))
+            i = j + 1
+            continue
+        if item:
+            if cur != "list":
+                flush()
+                block, cur = block + 1, "list"
+            marker = item.group("marker")
+            out.append(Unit(item.group("text"), "item", hit, len(out), block,
+                            depth=len(item.group("indent").expandtabs(2)) // 2,
+                            marker=marker if marker[0].isdigit() else "-"))
+        elif not line.strip() or line.lstrip().startswith("#"):
+            flush()
+            cur = ""
+        else:
+            if cur != "para":
+                flush()
+                block, cur = block + 1, "para"
+            para.append(line.strip())
+        i += 1
+    flush()
+    return _mark_leads(out)
+
+
+def _mark_leads(units: list[Unit]) -> list[Unit]:
+    """Mark each paragraph's last sentence that is directly followed by a list or code."""
+    out = list(units)
+    for i, u in enumerate(units[:-1]):
+        nxt = units[i + 1]
+        if u.kind == "sentence" and nxt.kind in ("item", "code") and nxt.block == u.block + 1:
+            out[i] = Unit(u.text, u.kind, u.hit, u.pos, u.block, True)
+    return out
+
+
+def runs_on(u: Unit) -> bool:
+    """A lead-in that is not a finished sentence ("... is a set of", "Run:") must not be
+    quoted without what follows it."""
+    return u.lead and (u.text.endswith(":") or not u.text.endswith(CLOSED))
+
+
+def block_units(units: list[Unit], block: int) -> list[Unit]:
+    return [u for u in units if u.block == block]
