@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import ConfigError, IndexStoreError, QuestionError
 from app.extractive import compose
-from app.grounding import refusal_text, weigh_evidence
-from app.questions import Plan, clean_question, plan_question
+from app.grounding import Evidence, refusal_text, undefined, weigh_evidence
+from app.questions import Plan, clean_question, head, plan_question
 from app.retrieval import Hit, Retriever
 from app.settings import Settings
 from app.types import Answer, Source
@@ -201,14 +201,13 @@ class Assistant:
         ev = weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         if ev.refuse(self.settings.refusal_threshold):
-            text = refusal_text(ev, hits, r.terms.labels())
-            sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
-            timings["total_ms"] = (time.perf_counter() - t0) * 1000
-            return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
-                          evidence=ev.score, note=ev.reason, timings_ms=timings), plan
+            return self._refusal(q, mode, plan, ev, hits, timings, t0), plan
         extra = self._more_passages(plan, hits, qvec)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        comp = compose(plan, hits, extra, r.lexical.idf)
+        comp = compose(plan, hits, extra, r.lexical.idf, r.terms)
+        if undefined(plan, comp.defined, r.lexical):
+            ev.undefined = head(plan.subject)
+            return self._refusal(q, mode, plan, ev, hits, timings, t0), plan
         cited = list(comp.sources)
         rest = [h for h in hits if all(h.id != c.id for c in cited)]
         sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited),
@@ -222,6 +221,14 @@ class Assistant:
             answer = llm_answer(self, mode, plan, answer)
         answer.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         return answer, plan
+
+    def _refusal(self, q: str, mode: str, plan: Plan, ev: Evidence, hits: list[Hit],
+                 timings: dict[str, float], t0: float) -> Answer:
+        text = refusal_text(ev, hits, self.retriever.terms.labels())
+        sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
+                      evidence=ev.score, note=ev.reason, timings_ms=timings)
 
     def _more_passages(self, plan: Plan, hits: list[Hit], qvec: Any) -> dict[str, list[Hit]]:
         """Passages beyond the main search: the chunks around the best hits, the defining

@@ -18,19 +18,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from app.passages import Unit, runs_on, split_units
 from app.questions import Plan, head
 from app.retrieval import Hit, Retriever
-from app.terms import content_words, words
+from app.terms import TermIndex, content_words, words
 
 Idf = Callable[[str], float]
 
 LIMITS = {"definition": 110, "general": 130, "howto": 150, "list": 220, "comparison": 200}
 MAX_ITEMS = 25
-DUPLICATE = 0.6  # content-word overlap (Jaccard) above which two units say the same thing
+REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
 KEEP_RATIO = 0.72  # a further group must score this share of the best one
 HEADING_SHARE = 0.7  # a question word found only in a unit's heading path counts this much
+OTHER_TERM = 0.15  # a passage under another term's heading answers about that term
 FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
                     r"stands\s+for|describes|represents|defines)\b", re.I)
@@ -63,6 +65,7 @@ class Composer:
         self.lines: list[str] = []
         self.used: list[tuple[int, str]] = []
         self.words = 0
+        self.defined = False  # a passage says what the question's subject is
         self._last: tuple[str, int, str] | None = None  # (hit id, block, kind) of the last line
 
     def cite(self, hit: Hit) -> int:
@@ -114,8 +117,9 @@ class Scorer:
     better on any corpus, so units inherit their passage's similarity.
     """
 
-    def __init__(self, plan: Plan, hits: list[Hit], idf: Idf):
+    def __init__(self, plan: Plan, hits: list[Hit], idf: Idf, terms: TermIndex | None = None):
         self.plan = plan
+        self.terms = terms
         self.rank = {h.id: i for i, h in enumerate(hits)}
         self.q = content_words(plan.query)
         self.weights = {w: idf(w) for w in self.q}
@@ -128,6 +132,14 @@ class Scorer:
         return sum(v * (1.0 if w in got else HEADING_SHARE if w in context else 0.0)
                    for w, v in self.weights.items()) / self.total
 
+    def elsewhere(self, heading: str) -> bool:
+        """Whether a heading path names the documents' terms, but none the question names
+        (a "MLOps > Limitations" passage for a question on DevOps's limitations)."""
+        if self.terms is None or not self.plan.terms:
+            return False
+        named = self.terms.find(heading)
+        return bool(named) and not any(t in self.plan.terms for t in named)
+
     def prior(self, hit: Hit) -> float:
         return 1.0 / (1.0 + 0.25 * self.rank.get(hit.id, len(self.rank)))
 
@@ -139,9 +151,11 @@ class Scorer:
         # A section whose own heading asks this question (a FAQ entry, "How do I X?") is
         # the answer: its units rank up with how much of the question the heading holds.
         faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) for u in units}
+        aside = {hid: self.elsewhere(h) for hid, h in heads.items()}
         out = {}
         for u in units:
             lex = 0.7 * self.lexical(u.text, head_words[u.hit.id]) + 0.3 * self.prior(u.hit)
+            lex -= OTHER_TERM * aside[u.hit.id]
             if faq[u.hit.id] >= FAQ_SHARE:
                 lex += FAQ_BONUS * faq[u.hit.id]
             asks = u.kind == "sentence" and u.text.rstrip("\"'”’)").endswith("?")
@@ -249,7 +263,7 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
             prev = by_block.get((u.hit.id, u.block - 1), [])
             lead = [prev[-1]] if prev and prev[-1].lead else []
             base = max([s] + [score[_key(x)] for x in lead])
-            out.append(Group(lead + [u], base + (0.1 if plan.kind == "howto" else 0.0), base))
+            out.append(Group(lead + [u], base + (0.15 if plan.kind == "howto" else 0.0), base))
         elif u.kind == "item":
             bonus = 0.25 * defining(u, plan.subject, units) + own(u.hit, plan) if define else 0.0
             out.append(Group([u], s + bonus, s))
@@ -262,15 +276,21 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
         # A list is named by its lead-in or heading; its items are instances of what it lists.
         named = max([score[_key(x)] for x in lead] + [score[(hid, -1)]])
         base = max(named + 0.25 * float(np.mean(item_s[:3])), item_s[0]) - 0.1
-        bonus = 0.12 if plan.kind in ("list", "howto") else 0.0
+        # A list answers a list question; a how-to wants steps (a numbered list), not facts.
+        steps = items[0].marker != "-"
+        bonus = 0.12 if plan.kind == "list" or (plan.kind == "howto" and steps) else 0.0
         out.append(Group(lead + items[:MAX_ITEMS], base + bonus, base))
     for g in out:
         g.stems = set(content_words(" ".join(x.text for x in g.units)))
     return out
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, len(a | b))
+def repeats(u: Unit, other: Unit) -> bool:
+    """Whether ``u`` says what ``other`` says: code only when identical, prose when its words
+    nearly all recur (rapidfuzz's token-set ratio, which ignores order and repetition)."""
+    if u.kind == "code" or other.kind == "code":
+        return " ".join(u.text.split()) == " ".join(other.text.split())
+    return bool(fuzz.token_set_ratio(u.text, other.text, score_cutoff=REPEAT))
 
 
 def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
@@ -284,13 +304,15 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
     taken: set[tuple[str, int]] = set()
     used = 0
     for g in ranked:
-        # Further groups must be about as relevant as the first, its kind's tilt aside.
-        if chosen and g.score < chosen[0].base * keep:
-            break
+        # Further groups must be about as relevant as the first, kinds' tilts aside.
+        if chosen and g.base < chosen[0].base * keep:
+            continue
         keys = {_key(u) for u in g.units}
         if keys & taken:
             continue
-        if any(_overlap(g.stems, c.stems) > DUPLICATE for c in chosen):
+        # Never the same fact twice: a group whose every unit repeats one already chosen
+        # (pages restate each other) adds nothing.
+        if chosen and all(any(repeats(u, c) for cg in chosen for c in cg.units) for u in g.units):
             continue
         n = sum(u.words for u in g.units)
         if chosen and used + n > limit:
@@ -320,15 +342,18 @@ def extend(best: Group, units: list[Unit], limit: int, plan: Plan) -> Group:
     return best
 
 
-def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf) -> Composer:
+def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
+            terms: TermIndex | None = None) -> Composer:
     """Choose and order the units that answer ``plan`` from the retrieved passages."""
     comp = Composer(LIMITS.get(plan.kind, 130))
     pool = Retriever.join_adjacent(_merge(hits, *extra.values()))
     units = [u for h in pool for u in split_units(h)]
     if not units:
         return comp
-    scorer = Scorer(plan, pool, idf)
+    scorer = Scorer(plan, pool, idf, terms)
     score = scorer.score_all(units)
+    if plan.kind == "definition":
+        comp.defined = any(defining(u, plan.subject, units) for u in units)
     if plan.kind == "comparison" and len(plan.sides) >= 2:
         chosen = _compare(plan, units, score, comp.limit,
                           lambda p: Scorer(p, pool, idf).score_all(units))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from app.questions import head
 from app.terms import STOPWORDS, content_words, stem, tokens, words
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Evidence:
     coverage: float
     unknown: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # unknown names, as written
+    undefined: str = ""  # a definition's subject the documents neither name nor define
 
     def refuse(self, threshold: float) -> bool:
         return bool(self.names) or self.score < threshold
@@ -48,7 +50,17 @@ class Evidence:
     def reason(self) -> str:
         if self.names:
             return "not in the documents: " + ", ".join(self.names)
+        if self.undefined:
+            return "not defined in the documents: " + self.undefined
         return f"evidence {self.score:.2f} below the refusal threshold"
+
+
+def undefined(plan: Plan, defined: bool, lexical: LexicalIndex) -> bool:
+    """A definition question whose subject no passage defines and the documents never even
+    write as a phrase ("platform engineering" where only "platform" and "engineering" occur):
+    its words are known, what they name is not."""
+    return plan.kind == "definition" and bool(plan.subject) and not defined and \
+        not lexical.has_phrase(words(head(plan.subject)))
 
 
 def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,
@@ -116,10 +128,12 @@ def refusal_text(ev: Evidence, hits: list[Hit], labels: list[str]) -> str:
         if h.title and h.title not in near:
             near.append(h.title)
     near = near[:4] or labels[:6]
-    head = "The documents do not cover this question"
+    lead = "The documents do not cover this question"
     if ev.names:
-        head = f"The documents do not mention {', '.join(ev.names)}"
-    return f"{head}, so I cannot answer it from them. Nearest topics they do cover: " \
+        lead = f"The documents do not mention {', '.join(ev.names)}"
+    elif ev.undefined:
+        lead = f"The documents do not define {ev.undefined}"
+    return f"{lead}, so I cannot answer it from them. Nearest topics they do cover: " \
         + ", ".join(near) + "."
 
 

@@ -33,9 +33,10 @@ from app.terms import TermIndex, Vocabulary, stems, tokens
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 2: surface words stored, stemmed for BM25; headers weighted; 3: camelCase parts
+FORMAT = 4  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
+PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
 TermRow = tuple[str, str, str, str]  # (file key, title, aliases, first heading)
@@ -90,6 +91,7 @@ class LexicalIndex:
     bm25: Any
     vocab: Vocabulary  # surface words, for typo correction
     stem_ids: dict[str, int]  # stem -> BM25 column
+    stem_of: np.ndarray  # int32 per word id -> its stem's column
     df: np.ndarray  # chunks containing each stem
     terms: TermIndex
 
@@ -142,12 +144,36 @@ class LexicalIndex:
             df = np.diff(bm.scores["indptr"])
         terms = TermIndex({"file": f, "title": t, "aliases": a, "section": h} for f, t, a, h in rows)
         return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, Vocabulary(words),
-                   stem_ids, df, terms)
+                   stem_ids, stem_of, df, terms)
 
     def query_stems(self, text: str) -> list[str]:
         """The stems of ``text``'s words that BM25 knows, misspelt words corrected first."""
         fixed = [self.vocab.correct(w) or w for w in tokens(text, parts=True)]
         return [x for x in stems(fixed) if x in self.stem_ids]
+
+    def has_phrase(self, phrase: list[str]) -> bool:
+        """Whether some chunk holds these stems side by side, in this order."""
+        cols = [self.stem_ids.get(x) for x in phrase]
+        if not phrase or any(c is None for c in cols) or self.bm25 is None:
+            return False
+        if len(cols) == 1:
+            return True
+        sc = self.bm25.scores
+        docs = None
+        for c in cols:
+            posting = sc["indices"][sc["indptr"][c] : sc["indptr"][c + 1]]
+            docs = posting if docs is None else np.intersect1d(docs, posting)
+        want = np.asarray(cols, dtype=np.int64)
+        if docs is not None and len(docs) > PHRASE_SCAN:
+            return True  # words this common side by side somewhere: not worth proving
+        for d in docs if docs is not None else ():
+            seq = self.stem_of[self.tok[self.ptr[d] : self.ptr[d + 1]]]
+            if len(seq) < len(want):
+                continue
+            windows = np.lib.stride_tricks.sliding_window_view(seq, len(want))
+            if bool((windows == want).all(axis=1).any()):
+                return True
+        return False
 
     def idf(self, stem: str) -> float:
         """BM25's idf of a stem here (an unknown stem gets the idf of a word seen once)."""

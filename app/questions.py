@@ -20,8 +20,10 @@ DEFINITION = re.compile(
     r"|\b(?:define|explain|describe|tell\s+me\s+about|meaning\s+of|definition\s+of|overview\s+of|"
     r"introduction\s+to)\s+(?:an?\s+|the\s+)?(?P<z>.+)$", re.I)
 HOWTO = re.compile(
-    r"\bhow\s+(?:do|can|could|should|would|will|to|does\s+one)\b|\bsteps?\s+(?:to|for)\b|"
-    r"\b(?:command|flag|option|setting|way)s?\s+(?:to|for|that)\b|\bwhat\s+(?:command|flag)", re.I)
+    r"\bhow\s+(?:do|can|could|should|would|will|to|does\s+one)\b|\bsteps?\s+(?:to|for)\b", re.I)
+# "the command to ...", "which flag ...": a how-to, unless it asks for several ("options for")
+HOWTO_ONE = re.compile(r"\b(?:command|flag|setting|option|way)\s+(?:to|for|that)\b|"
+                       r"\b(?:what|which)\s+(?:command|flag|setting|option)\b(?!s)", re.I)
 LIST = re.compile(
     r"^\W*(?:what|which)\s+(?:are|were)\b|\bwhich\b|\blist\b|\benumerate\b|"
     r"\bwhat\s+(?:kinds?|types?|sorts?|options?|ways?|features?)\b|\bname\s+(?:the|some|all)\b",
@@ -106,7 +108,15 @@ def _subject(q: str) -> str:
     m = DEFINITION.search(q)
     if not m:
         return ""
-    x = phrase(m.group("x") or m.group("y") or m.group("z") or "")
+    x = m.group("x") or m.group("y") or m.group("z") or ""
+    # "explain what a declarative description is": the subject is inside the clause
+    inner = re.match(r"^(?:what|how)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:is|are|means?|works?)\b", x,
+                     re.I)
+    if inner:
+        x = inner.group(1)
+    if re.match(r"^(?:in|on|at|inside|behind|between|with|from|for|to|about)\b", x, re.I):
+        return ""  # "what is in X" asks what X holds, not what it is
+    x = phrase(x)
     n = len([w for w in tokens(x) if w not in STOPWORDS])
     return x if 0 < n <= 6 else ""
 
@@ -136,8 +146,8 @@ def _side(text: str) -> bool:
 
 def _topic(q: str, kind: str, subject: str, sides: tuple[str, ...], terms: list[Term]) -> str:
     """What a turn is about, for a later "it": its subject, sides or terms, else its words."""
-    if subject:
-        return subject
+    if subject:  # "the limitations of DevOps" is about DevOps
+        return re.split(r"\s+of\s+", subject)[-1]
     if sides:
         return " and ".join(sides)
     if terms:
@@ -175,7 +185,7 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
         or bool(re.search(r"\bwhich\b|\bwhat\s+are\s+the\s+(?:[\w-]+\s+)*[\w-]+s\W*$", q, re.I)))
     if sides:
         kind = "comparison"
-    elif HOWTO.search(q):
+    elif HOWTO.search(q) or (HOWTO_ONE.search(q) and not plural):
         kind = "howto"
     elif subject and not listy:
         kind = "definition"

@@ -50,17 +50,19 @@ def _stemmer() -> Any:
 
 
 def tokens(text: str, parts: bool = False) -> list[str]:
-    """Surface words of ``text``, lower-cased; with ``parts``, a camelCase word also gives
-    its parts (for search: "selfHeal" finds "self heal")."""
+    """Surface words of ``text``, lower-cased, in order; with ``parts``, the parts of its
+    camelCase words follow at the end (for search: "selfHeal" finds "self heal", and the
+    words themselves stay side by side for phrase look-ups)."""
     out: list[str] = []
+    extra: list[str] = []
     for raw in _TOKEN.findall(_POSSESSIVE.sub("", text)):
         low = raw.lower()
         out.append(low)
         if parts and low != raw and not raw.isupper():
             pieces = _CAMEL.findall(raw)
             if len(pieces) > 1:
-                out += [p.lower() for p in pieces]
-    return out
+                extra += [p.lower() for p in pieces]
+    return out + extra
 
 
 def stem(word: str) -> str:

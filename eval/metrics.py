@@ -265,7 +265,7 @@ def scope(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     ok = [r for r in rows if "evidence" in r["metrics"]]
     inside = [r["metrics"]["evidence"] for r in ok if not r["expect_refusal"]]
     rule = [r for r in ok if r["expect_refusal"] and r["refused"]
-            and str(r.get("note", "")).startswith("not in the documents")]
+            and str(r.get("note", "")).startswith(("not in the documents", "not defined"))]
     outside = [r["metrics"]["evidence"] for r in ok if r["expect_refusal"] and r not in rule]
     return {"in_scope": spread(inside), "out_of_scope": spread(outside),
             "term_rule_refusals": [r["id"] for r in rule], "current_threshold": threshold,
