@@ -18,6 +18,7 @@ from app.grounding import Evidence, refusal_text, undefined, weigh_evidence
 from app.questions import Plan, clean_question, head, plan_question
 from app.retrieval import Hit, Retriever
 from app.settings import Settings
+from app.terms import content_words
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -240,10 +241,13 @@ class Assistant:
             for side in plan.sides[:2]:
                 extra[side] = r.search(f"What is {side}?", k=6)
         else:
-            if plan.terms and plan.kind in ("definition", "list"):
-                files = sorted({f for t in plan.terms[:2] for f in t.files})
-                if files:
-                    extra["terms"] = r.search(plan.query, k=6, files=files, qvec=qvec)
+            terms = plan.terms[:2]
+            if plan.kind == "definition":  # the documents that define the subject itself
+                named = [content_words(n) for n in (plan.subject, head(plan.subject))]
+                terms = [t for t in plan.terms if t.strength == 2 and list(t.key) in named]
+            if terms and plan.kind in ("definition", "list"):
+                files = sorted({f for t in terms for f in t.files})
+                extra["terms"] = r.search(plan.query, k=6, files=files, qvec=qvec)
             if plan.subject:  # the bare name finds a glossary entry a whole question may not
                 extra["subject"] = r.search(plan.subject, k=4)
         return extra

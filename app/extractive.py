@@ -212,6 +212,12 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     return 0
 
 
+def _define_bonus(u: Unit, plan: Plan, units: list[Unit]) -> float:
+    """How much a unit says what the subject is; more in the subject's own document."""
+    d = defining(u, plan.subject, units)
+    return 0.25 * d + own(u.hit, plan) if d else 0.0
+
+
 def own(hit: Hit, plan: Plan) -> float:
     """A small lead for the subject's own document (titled, or aliased, by it) over passing
     mentions."""
@@ -255,7 +261,7 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
             members = [u]
             if u.lead and (runs_on(u) or plan.kind in ("howto", "list")):
                 members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
-            bonus = 0.25 * defining(u, plan.subject, units) + own(u.hit, plan) if define else 0.0
+            bonus = _define_bonus(u, plan, units) if define else 0.0
             if len(members) > 1 and plan.kind in ("howto", "list"):
                 bonus += 0.08
             out.append(Group(members, s + bonus, s))
@@ -265,7 +271,7 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
             base = max([s] + [score[_key(x)] for x in lead])
             out.append(Group(lead + [u], base + (0.15 if plan.kind == "howto" else 0.0), base))
         elif u.kind == "item":
-            bonus = 0.25 * defining(u, plan.subject, units) + own(u.hit, plan) if define else 0.0
+            bonus = _define_bonus(u, plan, units) if define else 0.0
             out.append(Group([u], s + bonus, s))
     for (hid, block), items in by_block.items():
         if items[0].kind != "item" or len(items) < 2:
@@ -294,9 +300,10 @@ def repeats(u: Unit, other: Unit) -> bool:
 
 
 def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
-           grow: Callable[[Group], Group] | None = None) -> list[Group]:
-    """The best group (``grow`` may lengthen it), then others by score while they add new
-    words and fit ``limit``."""
+           grow: Callable[[Group], Group] | None = None, subject: set[str] | None = None
+           ) -> list[Group]:
+    """The best group (``grow`` may lengthen it), then others by score while they say
+    something new, fit ``limit`` and (given its stems) name the ``subject``."""
     ranked = sorted(groups, key=lambda g: -g.score)
     if ranked and grow is not None:
         ranked[0] = grow(ranked[0])
@@ -304,8 +311,11 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
     taken: set[tuple[str, int]] = set()
     used = 0
     for g in ranked:
-        # Further groups must be about as relevant as the first, kinds' tilts aside.
-        if chosen and g.base < chosen[0].base * keep:
+        # Further groups must be about as relevant as the first (with or without the kind's
+        # tilt), and a definition's must name its subject themselves, not only by heading.
+        if chosen and g.base < chosen[0].base * keep and g.score < chosen[0].score * keep:
+            continue
+        if chosen and subject and not subject <= g.stems:
             continue
         keys = {_key(u) for u in g.units}
         if keys & taken:
@@ -359,7 +369,9 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
                           lambda p: Scorer(p, pool, idf).score_all(units))
     else:
         groups = groups_of(units, score, plan)
-        chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan))
+        subject = set(content_words(head(plan.subject))) if plan.kind == "definition" else None
+        chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan),
+                        subject=subject)
     # The best group leads; each group reads in passage order.
     for g in chosen:
         for u in sorted(g.units, key=lambda x: x.pos):

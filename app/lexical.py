@@ -29,17 +29,19 @@ from typing import Any
 
 import numpy as np
 
+from app.passages import definienda
 from app.terms import TermIndex, Vocabulary, stems, tokens
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts
+FORMAT = 5  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
+# 5: the terms each chunk defines
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
-TermRow = tuple[str, str, str, str]  # (file key, title, aliases, first heading)
+TermRow = tuple[str, str, str, str, str]  # (file key, title, aliases, first heading, defines)
 
 
 # A chunk's title and heading path count this many times in BM25 (a field weight, as in
@@ -52,9 +54,9 @@ def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
     return head * HEADER_WEIGHT + tokens(text, parts=True)
 
 
-def _term_row(meta: dict[str, Any]) -> TermRow:
+def _term_row(text: str, meta: dict[str, Any]) -> TermRow:
     return (str(meta.get("file", "")), str(meta.get("title", "")), str(meta.get("aliases", "")),
-            str(meta.get("section", "")).split(" > ")[0])
+            str(meta.get("section", "")).split(" > ")[0], "|".join(definienda(text)))
 
 
 def bm25_matrix(tok: np.ndarray, ptr: np.ndarray, n_words: int) -> dict[str, Any]:
@@ -85,7 +87,7 @@ class LexicalIndex:
     tok: np.ndarray  # int32 word ids of every chunk, concatenated
     ptr: np.ndarray  # int64, len(ids) + 1: chunk i is tok[ptr[i]:ptr[i + 1]]
     words: list[str]  # word id -> surface word (lower case); BM25 runs on their stems
-    rows: list[TermRow]  # distinct (file, title, aliases, heading)
+    rows: list[TermRow]  # distinct (file, title, aliases, heading, terms defined)
     row_of: np.ndarray  # int32 per chunk -> rows
     shas: dict[str, str]  # file key -> manifest sha256 when its chunks were read
     bm25: Any
@@ -142,7 +144,8 @@ class LexicalIndex:
             bm.unique_token_ids_set = set(range(len(stem_ids)))
             bm.nonoccurrence_array = None
             df = np.diff(bm.scores["indptr"])
-        terms = TermIndex({"file": f, "title": t, "aliases": a, "section": h} for f, t, a, h in rows)
+        terms = TermIndex({"file": f, "title": t, "aliases": a, "section": h, "defines": d}
+                          for f, t, a, h, d in rows)
         return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, Vocabulary(words),
                    stem_ids, stem_of, df, terms)
 
@@ -213,7 +216,7 @@ class LexicalIndex:
             toks = _row_tokens(text, meta)
             new_tok += [wid.setdefault(w, len(wid)) for w in toks]
             new_len.append(len(toks))
-            new_row.append(rid.setdefault(_term_row(meta), len(rid)))
+            new_row.append(rid.setdefault(_term_row(text, meta), len(rid)))
         words += list(wid)[len(words):]
         rows += list(rid)[len(rows):]
         tok_parts.append(np.asarray(new_tok, dtype=np.int32))
@@ -270,7 +273,7 @@ class LexicalIndex:
                 return None
             ok = (head["key"] == path.stem
                   and isinstance(ids, list) and isinstance(words, list)
-                  and all(len(r) == 4 for r in rows)
+                  and all(len(r) == 5 for r in rows)
                   and tok.dtype == np.int32 and ptr.dtype == np.int64
                   and row_of.dtype == np.int32
                   and len(ptr) == len(ids) + 1 and len(row_of) == len(ids)

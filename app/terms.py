@@ -177,10 +177,12 @@ class Term:
 
 
 class TermIndex:
-    """Terms of the indexed documents (titles, aliases, top headings), found in questions.
+    """Terms of the indexed documents (titles, aliases, terms a passage defines, top
+    headings), found in questions.
 
     Args:
-        metas: chunk metadata dicts with ``file``, ``title``, ``aliases`` and ``section``.
+        metas: dicts with ``file``, ``title``, ``aliases``, ``section`` and ``defines``
+            (terms the chunk defines, "|"-separated).
     """
 
     def __init__(self, metas: Iterable[dict[str, Any]]):
@@ -189,7 +191,8 @@ class TermIndex:
         heads: dict[tuple[str, str], None] = {}
         for m in metas:
             file = str(m.get("file", ""))
-            for name in [str(m.get("title", ""))] + str(m.get("aliases", "")).split(","):
+            for name in [str(m.get("title", ""))] + str(m.get("aliases", "")).split(",") + \
+                    str(m.get("defines", "")).split("|"):
                 names[(name, file)] = None
             heads[(str(m.get("section", "")).split(" > ")[0], file)] = None
         for name, file in names:

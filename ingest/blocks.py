@@ -302,7 +302,9 @@ class _Renderer:
         if parent in ("th_open", "td_open"):
             self.cells.append(text.replace("|", "/"))
         elif self.item is not None:
-            self.item.append(text)  # the item's paragraphs, and a heading inside it, as text
+            # The item's paragraphs as text; a heading inside it labels them ("Drift: ...").
+            labelled = parent == "heading_open" and text and text[-1] not in ".:!?"
+            self.item.append(f"{text}:" if labelled else text)
         elif parent == "heading_open":
             self._add(f"{'#' * self._level} {text}", line)
         else:

@@ -24,8 +24,8 @@ from ingest.store import FileRecord, IndexStore, file_key
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 4  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
-# 4: front matter prose
+VERSION = 5  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+# 4: front matter prose; 5: a heading inside a list item labels it
 
 
 @dataclass
