@@ -224,9 +224,8 @@ def own(hit: Hit, plan: Plan) -> float:
     if not plan.subject:
         return 0.0
     names = [content_words(n) for n in _names(plan.subject)]
-    titled = content_words(hit.title) in names or any(
-        hit.file in t.files for t in plan.terms if t.strength == 2 and list(t.key) in names)
-    return 0.2 if titled else 0.0
+    titles = [hit.title, *str(hit.meta.get("aliases", "")).split(",")]
+    return 0.2 if any(content_words(t) in names for t in titles if t.strip()) else 0.0
 
 
 def _names(subject: str) -> list[str]:
