@@ -171,6 +171,25 @@ class Assistant:
 
         return available_modes(self.settings) + [CUSTOM_MODE] * (CUSTOM_MODE in self._llms)
 
+    # -- llama-index components (app/llamaindex.py) -------------------------------------------
+    def as_retriever(self, k: int = 5) -> Any:
+        """A llama-index ``BaseRetriever`` yielding opsqa's hybrid top ``k`` as ``TextNode``s."""
+        from app.llamaindex import OpsqaRetriever
+
+        return OpsqaRetriever(self, k=k)
+
+    def as_query_engine(self, *, mode: str | None = None, streaming: bool = False) -> Any:
+        """A llama-index query engine whose ``Response`` is opsqa's checked answer."""
+        from app.llamaindex import OpsqaQueryEngine
+
+        return OpsqaQueryEngine(self, mode=mode, streaming=streaming)
+
+    def as_chat_engine(self, *, mode: str | None = None) -> Any:
+        """A llama-index chat engine over ``conversation()``: follow-ups resolve as in opsqa."""
+        from app.llamaindex import OpsqaChatEngine
+
+        return OpsqaChatEngine(self, mode=mode)
+
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
