@@ -3,10 +3,14 @@ pipeline (RetrieverQueryEngine, CondensePlusContextChatEngine) on the real local
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib.util
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT, free_port
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.llms import ChatMessage, MessageRole
@@ -134,3 +138,27 @@ def test_llama_index_pipelines_on_opsqa_retriever(shared_bot):
     assert first.response.strip() and first.source_nodes
     second = chat.chat("Which tools does it use?")
     assert second.source_nodes and len(chat.chat_history) == 4
+
+
+LIGHT = ("llama_index", "llama_cpp", "openai", "docx", "nbformat", "lxml", "torch", "gradio")
+
+
+def _imported_by_ask(index_dir, *args: str) -> list[str]:
+    code = (
+        "import sys; from app.cli import main; main(['ask', 'What is GitOps?', '--index-dir', "
+        f"{str(index_dir)!r}, *{list(args)!r}]); "
+        f"print('LOADED', [m for m in {LIGHT!r} if m in sys.modules])"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 0, r.stderr
+    return ast.literal_eval(r.stdout.rsplit("LOADED", 1)[1].strip())
+
+
+def test_extractive_ask_never_imports_llama_index_but_llm_modes_do(corpus_index):
+    """The extractive `opsqa ask` stays light; llama-index loads only once an LLM mode runs."""
+    assert _imported_by_ask(corpus_index) == []
+    with pytest.MonkeyPatch.context() as mp:  # hosted at a closed port: it falls back
+        mp.setenv("OPSQA_HOSTED_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+        loaded = _imported_by_ask(corpus_index, "--mode", "hosted")
+    assert "llama_index" in loaded and "openai" in loaded and "llama_cpp" not in loaded
