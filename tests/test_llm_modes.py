@@ -3,20 +3,17 @@ template prompted through it, with the same checks as local and hosted (tests/te
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import free_port
-from test_llm import KEY, LIMITS, grounded
+from test_llm import KEY, LIMITS, grounded, real_llm
 
 from app import Assistant
 from app.errors import ConfigError
 
-HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 # A Gemma-style template that, like Gemma 2's, refuses a system turn.
 TEMPLATE = (
     "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
@@ -27,16 +24,9 @@ TEMPLATE = (
 )
 
 
-def real_llm(test):
-    skip = pytest.mark.skipif(not HAS_LLAMA, reason="llama_cpp not importable: pip install -e .[local]")
-    return pytest.mark.slow(pytest.mark.llm(skip(test)))
-
-
 @pytest.fixture(scope="module")
-def index_copy(corpus_index, tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("llm-modes") / "idx"
-    shutil.copytree(corpus_index, d)
-    return d
+def index_copy(corpus_index: Path) -> Path:
+    return corpus_index  # these tests only read: the session's index serves them
 
 
 def test_any_llama_index_llm_is_mode_llm(index_copy):
