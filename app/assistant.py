@@ -2,7 +2,10 @@
 
 This is the one place that turns settings into collaborators (store, encoders, retriever,
 LLM clients); the CLI, the UI and the eval only call these methods. Heavy parts are loaded
-on first use: asking a question never imports torch, llama-index or gradio.
+on first use: an extractive question never imports torch, llama-index or gradio. LLM modes
+reach their models through llama-index (``app/llm_models.py``), and ``as_retriever``,
+``as_query_engine`` and ``as_chat_engine`` offer opsqa to llama-index apps
+(``app/llamaindex.py``); both import llama-index only when called.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Progress
 
 MODES = ("extractive", "local", "hosted")
+CUSTOM_MODE = "llm"  # the mode of an LLM handed to Assistant.open(llm=...)
 
 
 def to_source(hit: Hit) -> Source:
@@ -44,29 +48,35 @@ class Assistant:
         settings: the settings object (``Assistant.open`` builds it from all sources).
         store: an opened ``IndexStore``; built from settings when omitted.
         encoder: the query encoder; built from settings when omitted.
+        llm: any llama-index LLM, answering as mode "llm" (the default mode when given).
     """
 
     def __init__(self, settings: Settings, *, store: IndexStore | None = None,
-                 encoder: Encoder | None = None, check_model: bool = True):
+                 encoder: Encoder | None = None, check_model: bool = True, llm: Any = None):
         self.settings = settings
         self.store = store or self._open_store()
         self.encoder = encoder or self._query_encoder()
         if check_model:  # skipped only to rebuild an index made with another model
             self.store.check_model(self.encoder.model_id, self.encoder.dim)
         self.retriever = Retriever(self.store, self.encoder)
-        self._llms: dict[str, Any] = {}
+        self._llms: dict[str, Any] = {} if llm is None else {CUSTOM_MODE: llm}
+        self.mode: str = settings.mode if llm is None else CUSTOM_MODE  # when ask names none
 
     @classmethod
     def open(cls, *, auto_ingest: bool = True, progress: Progress | None = None,
-             **overrides: Any) -> Assistant:
+             llm: Any = None, **overrides: Any) -> Assistant:
         """Open the index named by settings (any settings field may be passed as a keyword).
 
         On an empty index, ingests ``corpus_dir`` first (unless ``auto_ingest=False``).
+        ``llm`` (any llama-index LLM: Ollama, Anthropic, Bedrock ...) answers as mode "llm",
+        the default unless ``mode`` is given too, with the same checks as local and hosted.
 
         Raises:
             ConfigError: bad settings. IndexStoreError: damaged or mismatched index.
         """
-        bot = cls(Settings.load(**overrides))
+        bot = cls(Settings.load(**overrides), llm=llm)
+        if llm is not None and overrides.get("mode"):
+            bot.mode = bot.settings.mode
         if auto_ingest and bot.store.count() == 0 and not bot.store.file_records():
             corpus = Path(bot.settings.corpus_dir)
             if corpus.is_dir():
@@ -146,17 +156,9 @@ class Assistant:
 
     def stream(self, question: str, *, mode: str | None = None) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced (joined, they are the answer)."""
-        mode = mode or self.settings.mode
-        if mode == "extractive":
-            yield from _pieces(self.ask(question, mode=mode).text)
-            return
-        base, plan = self._answer(question, None, "extractive")
-        if base.refused:
-            yield from _pieces(base.text)
-            return
-        from app.llm import llm_stream
+        from app.streaming import start_stream
 
-        yield from llm_stream(self, mode, plan, base)
+        yield from start_stream(self, question, None, mode)
 
     def conversation(self) -> Conversation:
         """A chat that keeps history, so follow-ups ("which tools does it use?") resolve."""
@@ -166,9 +168,28 @@ class Assistant:
 
     def modes(self) -> list[str]:
         """The answer modes that are configured and can run here."""
-        from app.llm import available_modes
+        from app.llm_models import available_modes
 
-        return available_modes(self.settings)
+        return available_modes(self.settings) + [CUSTOM_MODE] * (CUSTOM_MODE in self._llms)
+
+    # -- llama-index components (app/llamaindex.py) -------------------------------------------
+    def as_retriever(self, k: int = 5) -> Any:
+        """A llama-index ``BaseRetriever`` yielding opsqa's hybrid top ``k`` as ``TextNode``s."""
+        from app.llamaindex import OpsqaRetriever
+
+        return OpsqaRetriever(self, k=k)
+
+    def as_query_engine(self, *, mode: str | None = None, streaming: bool = False) -> Any:
+        """A llama-index query engine whose ``Response`` is opsqa's checked answer."""
+        from app.llamaindex import OpsqaQueryEngine
+
+        return OpsqaQueryEngine(self, mode=mode, streaming=streaming)
+
+    def as_chat_engine(self, *, mode: str | None = None) -> Any:
+        """A llama-index chat engine over ``conversation()``: follow-ups resolve as in opsqa."""
+        from app.llamaindex import OpsqaChatEngine
+
+        return OpsqaChatEngine(self, mode=mode)
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
@@ -183,12 +204,17 @@ class Assistant:
                 "(max_question_chars). Ask a shorter question.")
         return q
 
+    def _mode(self, mode: str | None) -> str:
+        mode = mode or self.mode
+        known = (*MODES, CUSTOM_MODE) if CUSTOM_MODE in self._llms else MODES
+        if mode not in known:
+            raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(known)}")
+        return mode
+
     def _answer(self, question: str, previous: Plan | None,
                 mode: str | None) -> tuple[Answer, Plan]:
         t0 = time.perf_counter()
-        mode = mode or self.settings.mode
-        if mode not in MODES:
-            raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        mode = self._mode(mode)
         q = self._check(question)
         r = self.retriever
         r.sync()
@@ -251,18 +277,6 @@ class Assistant:
             if plan.subject:  # the bare name finds a glossary entry a whole question may not
                 extra["subject"] = r.search(plan.subject, k=4)
         return extra
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """Split text into word-sized pieces (whitespace kept) for streaming."""
-    buf = ""
-    for ch in text:
-        buf += ch
-        if ch in " \n":
-            yield buf
-            buf = ""
-    if buf:
-        yield buf
 
 
 __all__ = ["Assistant", "to_source"]

@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("ingest", help="add, update or remove documents in the index",
-                       description="Ingest .md, .markdown, .txt, .html and .pdf files (folders "
-                       "recursively). Unchanged files are skipped; files deleted from an "
-                       "ingested folder leave the index.")
+                       description="Ingest .md, .markdown, .txt, .html, .pdf, .docx and .ipynb "
+                       "files (folders recursively). Unchanged files are skipped; files "
+                       "deleted from an ingested folder leave the index.")
     s.add_argument("paths", nargs="+", metavar="PATH")
     s.add_argument("--rebuild", action="store_true",
                    help="drop the index and re-embed everything (after a model change or damage)")

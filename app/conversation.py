@@ -9,6 +9,7 @@ from app.types import Answer
 if TYPE_CHECKING:
     from app.assistant import Assistant
     from app.questions import Plan
+    from app.streaming import Stream
 
 
 class Conversation:
@@ -21,10 +22,38 @@ class Conversation:
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
         answer, plan = self.bot._answer(question, self._plan, mode)
-        if plan.terms and not answer.refused:
-            self._plan = plan
+        self._follow(answer, plan)
         self.turns.append(answer)
         return answer
+
+    def stream(self, question: str, *, mode: str | None = None) -> Stream:
+        """Like ``ask``, but the answer comes as a ``Stream``: its sources now, its text in
+        pieces as they are read; the finished answer then joins ``turns``.
+        """
+        from app.streaming import start_stream
+
+        stream = start_stream(self.bot, question, self._plan, mode)
+        self._follow(stream.base, stream.plan)
+        stream.done.append(self.turns.append)
+        return stream
+
+    def resume(self, questions: list[str]) -> None:
+        """Take up a chat from its earlier questions: their topics are planned again (nothing
+        is retrieved or answered), so the next follow-up resolves against them."""
+        from app.questions import clean_question, plan_question
+
+        self.clear()
+        retriever = self.bot.retriever
+        retriever.sync()
+        for question in questions:
+            q = clean_question(question)[: self.bot.settings.max_question_chars]
+            plan = plan_question(q, retriever.terms, self._plan) if q else None
+            if plan is not None and plan.terms:
+                self._plan = plan
+
+    def _follow(self, answer: Answer, plan: Plan) -> None:
+        if plan.terms and not answer.refused:
+            self._plan = plan
 
     def clear(self) -> None:
         self.turns.clear()

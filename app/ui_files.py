@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.errors import OpsqaError
 
-ALLOWED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+ALLOWED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".ipynb")
 MAX_NAME = 100
 
 

@@ -1,4 +1,4 @@
-"""Find, read, decode and clean source files (Markdown, text, HTML, PDF) into Documents.
+"""Find, read, decode and clean source files (Markdown, text, HTML, PDF, Word, notebooks).
 
 Trade-offs: decoding prefers certainty over cleverness (BOM, then strict UTF-8, then
 charset-normalizer, then latin-1, which never fails), and mojibake repair is left to ftfy
@@ -31,8 +31,10 @@ import yaml
 from ingest.blocks import Block, join_blocks, looks_like_heading, markdown_blocks, text_blocks
 from ingest.errors import SkipFile  # re-exported: part of this module's API
 from ingest.formats import html_to_text, pdf_text
+from ingest.readers import READERS
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", *READERS})
 
 
 
@@ -126,6 +128,10 @@ def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
     lines: tuple[tuple[int, int], ...] = ()
     if suffix == ".pdf":
         fmt, body = "pdf", clean_text(_repair(pdf_text(data)), "pdf")
+    elif suffix in READERS:  # .docx, .ipynb (ingest/readers.py): Markdown and a title
+        fmt, read = READERS[suffix]
+        raw, meta["title"] = read(data, decode_bytes)
+        body = clean_text(_repair(raw), "markdown")
     else:
         if _looks_binary(data):
             raise SkipFile("binary file, not text")

@@ -248,12 +248,12 @@ def test_discover(tmp_path: Path) -> None:
     for rel in ("b.md", "a.txt", "sub/c.html", "sub/deeper/d.pdf", "sub/e.MD", ".git/x.md"):
         (tmp_path / rel).write_text("x")
     (tmp_path / ".opsqa" / "y.md").write_text("x")
-    (tmp_path / "notes.docx").write_text("x")
+    (tmp_path / "notes.pptx").write_text("x")
     (tmp_path / "sub" / "loop").symlink_to(tmp_path, target_is_directory=True)
-    files, errors = discover([tmp_path, tmp_path / "b.md", tmp_path / "nope", "notes.docx"])
+    files, errors = discover([tmp_path, tmp_path / "b.md", tmp_path / "nope", "notes.pptx"])
     rel = [f.relative_to(tmp_path).as_posix() for f in files]
     assert rel == ["a.txt", "b.md", "sub/c.html", "sub/deeper/d.pdf", "sub/e.MD"]
     assert errors[0] == (tmp_path / "nope", "no such file or folder")
-    explicit, unsupported = discover([tmp_path / "notes.docx"])
+    explicit, unsupported = discover([tmp_path / "notes.pptx"])
     assert explicit == []
-    assert unsupported == [(tmp_path / "notes.docx", "unsupported file type .docx")]
+    assert unsupported == [(tmp_path / "notes.pptx", "unsupported file type .pptx")]
