@@ -156,8 +156,9 @@ class LexicalIndex:
 
     def has_phrase(self, phrase: list[str]) -> bool:
         """Whether some chunk holds these stems side by side, in this order."""
-        cols = [self.stem_ids.get(x) for x in phrase]
-        if not phrase or any(c is None for c in cols) or self.bm25 is None:
+        found = [self.stem_ids.get(x) for x in phrase]
+        cols = [c for c in found if c is not None]
+        if not phrase or len(cols) < len(found) or self.bm25 is None:
             return False
         if len(cols) == 1:
             return True

@@ -68,10 +68,13 @@ def _paragraph_markdown(par: Any) -> str:
 
 
 def _table_markdown(table: Any) -> str:
+    """A Markdown table: the first row is taken as its header."""
     rows = []
     for row in table.rows:
         cells = [" ".join(c.text.split()).replace("|", "/") for c in row.cells]
         rows.append("| " + " | ".join(cells) + " |")
+        if len(rows) == 1:
+            rows.append("|" + " --- |" * len(cells))
     return "\n".join(rows)
 
 

@@ -58,8 +58,8 @@ def test_docx_reads_as_markdown(tmp_path):
     doc = load_document(make_docx(tmp_path / "chaos.docx"))
     assert doc.metadata == {"title": "Chaos engineering", "format": "docx"}
     assert doc.text.startswith("# Chaos engineering\n\n## Definition\n\n" + CHAOS)
-    assert "- Chaos Mesh\n\n- LitmusChaos" in doc.text
-    assert "| signal | limit |\n| error rate | 2 / 3 % |" in doc.text
+    assert "- Chaos Mesh\n- LitmusChaos" in doc.text
+    assert "- error rate | 2 / 3 %" in doc.text  # a table's rows; its header row names columns
 
 
 def test_ipynb_reads_as_markdown(tmp_path):
