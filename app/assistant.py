@@ -276,6 +276,9 @@ class Assistant:
                 extra["terms"] = r.search(plan.query, k=6, files=files, qvec=qvec)
             if plan.subject:  # the bare name finds a glossary entry a whole question may not
                 extra["subject"] = r.search(plan.subject, k=4)
+            if plan.kind == "list":  # a list may be the subsections under the best heading
+                for h in hits[:2]:
+                    extra[f"children {h.id}"] = r.children(h)
         return extra
 
 

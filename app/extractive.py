@@ -37,6 +37,8 @@ FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
                     r"stands\s+for|describes|represents|defines)\b", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
+ANNOUNCES = re.compile(r":\s*$|\b(?:two|three|four|five|six|seven|eight|nine|ten|several|"
+                       r"following|these|\d+)\b", re.I)
 CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|instead|rather than|"
                       r"however|not|whereas|vs\.?|versus|than)\b", re.I)
 
@@ -88,7 +90,7 @@ class Composer:
             if not cited:  # no lead-in sentence carries its citation
                 self.lines.append(f"[{n}]")
         elif u.kind == "item":
-            if self._last is None or self._last[0] != u.hit.id or self._last[2] != "item":
+            if self._last is None or self._last[2] != "item":
                 self._gap()
             self.lines.append(f"{'  ' * u.depth}{u.marker} {u.text} [{n}]")
         elif self._last == where and self.lines:
@@ -99,6 +101,10 @@ class Composer:
         self._last = where
         self.used.append((n - 1, u.text))
         self.words += u.words
+
+    def end_group(self) -> None:
+        """What follows starts a paragraph (or list) of its own."""
+        self._last = None
 
     def _gap(self) -> None:
         if self.lines and self.lines[-1] != "":
@@ -152,10 +158,15 @@ class Scorer:
         # the answer: its units rank up with how much of the question the heading holds.
         faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) for u in units}
         aside = {hid: self.elsewhere(h) for hid, h in heads.items()}
+        # A comparison's own section ("Prometheus vs. InfluxDB") names both sides.
+        sides = [set(content_words(x)) for x in self.plan.sides[:2]]
+        versus = {hid: len(sides) == 2 and all(x and x <= hw for x in sides)
+                  for hid, hw in head_words.items()}
         out = {}
         for u in units:
             lex = 0.7 * self.lexical(u.text, head_words[u.hit.id]) + 0.3 * self.prior(u.hit)
             lex -= OTHER_TERM * aside[u.hit.id]
+            lex += FAQ_BONUS * versus[u.hit.id]
             if faq[u.hit.id] >= FAQ_SHARE:
                 lex += FAQ_BONUS * faq[u.hit.id]
             asks = u.kind == "sentence" and u.text.rstrip("\"'”’)").endswith("?")
@@ -290,6 +301,41 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
     return out
 
 
+def sublists(kids: dict[str, list[Hit]], units: list[Unit],
+             score: dict[tuple[str, int], float], plan: Plan) -> list[Group]:
+    """A passage whose section goes on in subsections (a reference page: "Parameters", then
+    one subsection per parameter) answers a list question with their headings: its best
+    sentence leads, each subsection is an item citing its own first passage, and a short list
+    also quotes each subsection's first sentence."""
+    out = []
+    for parent_id, children in kids.items():
+        parent = [u for u in units if u.hit.id.split("+")[0] == parent_id
+                  or parent_id in u.hit.id.split("+")]
+        if len(children) < 2 or not parent:
+            continue
+        lead = max((u for u in parent if u.kind == "sentence"), key=lambda u: score[_key(u)],
+                   default=None)
+        hit = parent[0].hit
+        name = content_words(hit.section.split(" > ")[-1] if hit.section else hit.title)
+        # Only a section that is what the question lists ("Parameters", "Metric types"), or
+        # whose lead-in announces a list ("... four core metric types.", "... the following:")
+        if not ((0 < len(name) <= 3 and set(name) & set(content_words(plan.query)))
+                or (lead is not None and ANNOUNCES.search(lead.text))):
+            continue
+        items = []
+        for i, child in enumerate(children[:MAX_ITEMS]):
+            name = child.section.split(" > ")[-1]
+            first = next((u for u in split_units(child) if u.kind == "sentence"), None)
+            text = f"{name}: {first.text}" if first is not None and len(children) <= 6 else name
+            items.append(Unit(text, "item", child, -2 - i, -2))
+        named = max([score[_key(lead)]] if lead else [] + [score[(parent[0].hit.id, -1)]])
+        members = ([lead] if lead else []) + items
+        g = Group(members, named + 0.12, named)
+        g.stems = set(content_words(" ".join(u.text for u in members)))
+        out.append(g)
+    return out
+
+
 def repeats(u: Unit, other: Unit) -> bool:
     """Whether ``u`` says what ``other`` says: code only when identical, prose when its words
     nearly all recur (rapidfuzz's token-set ratio, which ignores order and repetition)."""
@@ -355,6 +401,8 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
             terms: TermIndex | None = None) -> Composer:
     """Choose and order the units that answer ``plan`` from the retrieved passages."""
     comp = Composer(LIMITS.get(plan.kind, 130))
+    kids = {k.split(" ", 1)[1]: v for k, v in extra.items() if k.startswith("children ") and v}
+    extra = {k: v for k, v in extra.items() if not k.startswith("children ")}
     pool = Retriever.join_adjacent(_merge(hits, *extra.values()))
     units = [u for h in pool for u in split_units(h)]
     if not units:
@@ -367,13 +415,14 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
         chosen = _compare(plan, units, score, comp.limit,
                           lambda p: Scorer(p, pool, idf).score_all(units))
     else:
-        groups = groups_of(units, score, plan)
+        groups = groups_of(units, score, plan) + sublists(kids, units, score, plan)
         subject = set(content_words(head(plan.subject))) if plan.kind == "definition" else None
         chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan),
                         subject=subject)
-    # The best group leads; each group reads in passage order.
+    # The best group leads; each group reads in its own order (passage order).
     for g in chosen:
-        for u in sorted(g.units, key=lambda x: x.pos):
+        comp.end_group()
+        for u in g.units:
             if not comp.has(u):
                 comp.add(u)
     return comp

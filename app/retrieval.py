@@ -222,6 +222,21 @@ class Retriever:
             out.append(Hit(cid, doc, meta, 0.0, dense))
         return out
 
+    def children(self, hit: Hit) -> list[Hit]:
+        """The first chunk of each section one level under ``hit``'s heading, in document
+        order (a reference page's "Parameters" and its "capacity", "max_shards" ...)."""
+        got: Any = self._retry(lambda col: col.get(
+            where={"file": hit.file}, include=["documents", "metadatas"]))
+        prefix = hit.section + " > " if hit.section else ""  # a page's opening: its sections
+        depth = hit.section.count(" > ") + 1 if hit.section else 0
+        first: dict[str, Hit] = {}
+        for cid, doc, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"],
+                                         strict=False), key=lambda r: int(r[2].get("index", 0))):
+            sec = str(meta.get("section", ""))
+            if sec and sec.startswith(prefix) and sec.count(" > ") == depth:
+                first.setdefault(sec, Hit(cid, doc, meta, 0.0, hit.dense))
+        return list(first.values())
+
     @staticmethod
     def join_adjacent(hits: list[Hit]) -> list[Hit]:
         """``hits`` with runs of consecutive chunks of one section joined into one passage

@@ -94,14 +94,24 @@ def forbidden(text: str, words: Iterable[str]) -> list[str]:
 
 
 # -- grounding and citations -----------------------------------------------------------------
+FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.M | re.S)
+
+
+def code_blocks(text: str) -> list[str]:
+    """The bodies of the answer's fenced code blocks."""
+    return [m.group(2).strip("\n") for m in FENCED.finditer(text)]
+
+
 def claims(text: str) -> list[tuple[str, list[int]]]:
     """The answer's sentences with the citation numbers each carries.
 
     Lines are split at citation markers and sentence ends; a marker belongs to the sentence
-    it follows. Bullets, markers and blank lines are stripped.
+    it follows. Bullets, markers and blank lines are stripped. Fenced code blocks are quotes,
+    not sentences: they are checked whole (``code_blocks``), and a "[0000]" inside code is
+    not a citation.
     """
     out: list[tuple[str, list[int]]] = []
-    for line in text.splitlines():
+    for line in FENCED.sub("", text).splitlines():
         line = BULLET.sub("", line).strip()
         if not line:
             continue
@@ -114,6 +124,11 @@ def claims(text: str) -> list[tuple[str, list[int]]]:
             for j, s in enumerate(sents):
                 out.append((s, nums if j == len(sents) - 1 else []))
     return [(s, n) for s, n in out if re.search(r"[A-Za-z0-9]", s)]
+
+
+def shown_text(source: Any) -> str:
+    """What a source shows a reader: its heading path, then its passage."""
+    return f"{source.section}\n{source.text}" if source.section else source.text
 
 
 def _stands_in(sentence: str, passage: str) -> bool:
@@ -131,14 +146,17 @@ def groundedness(answer: Answer) -> dict[str, Any]:
         return {"score": None, "unsupported": []}
     cs = claims(answer.text)
     srcs = answer.sources
+    shown = [shown_text(s) for s in srcs]
     cited_all = sorted({n for _, ns in cs for n in ns if 1 <= n <= len(srcs)})
-    fallback = [srcs[n - 1].text for n in cited_all] or [s.text for s in srcs]
+    fallback = [shown[n - 1] for n in cited_all] or shown
     bad = []
     for s, ns in cs:
-        passages = [srcs[n - 1].text for n in ns if 1 <= n <= len(srcs)] or fallback
+        passages = [shown[n - 1] for n in ns if 1 <= n <= len(srcs)] or fallback
         if not any(_stands_in(s, p) for p in passages) and not _stands_in(s, " ".join(passages)):
             bad.append(s)
-    n = len(cs)
+    code = code_blocks(answer.text)
+    bad += [c for c in code if not any(_norm(c) in _norm(p.text) for p in srcs)]
+    n = len(cs) + len(code)
     return {"score": (n - len(bad)) / n if n else 0.0, "unsupported": bad}
 
 
@@ -150,14 +168,15 @@ def citation_validity(answer: Answer) -> dict[str, Any]:
     if answer.refused:
         return {"valid": None, "share": None, "problems": []}
     srcs = answer.sources
+    shown = [shown_text(s) for s in srcs]
     problems, total, good = [], 0, 0
     for s, ns in claims(answer.text):
-        joined = " ".join(srcs[n - 1].text for n in ns if 1 <= n <= len(srcs))
+        joined = " ".join(shown[n - 1] for n in ns if 1 <= n <= len(srcs))
         for n in ns:
             total += 1
             if not 1 <= n <= len(srcs):
                 problems.append(f"[{n}] out of range 1..{len(srcs)}")
-            elif not (_stands_in(s, srcs[n - 1].text) or _stands_in(s, joined)):
+            elif not (_stands_in(s, shown[n - 1]) or _stands_in(s, joined)):
                 problems.append(f"[{n}] does not support: {s[:80]}")
             else:
                 good += 1

@@ -222,3 +222,13 @@ def test_full_golden_meets_the_baseline(eval_index, tmp_path):
     """The CI gate: the whole golden set, compared with eval/baseline.json."""
     assert main(["--dataset", "golden", "--index-dir", str(eval_index), "--check",
                  "--out", str(tmp_path)]) == 0
+
+
+def test_code_blocks_are_quotes_not_citations():
+    code = "```\nINFO[0000] Starting node_exporter\n```"
+    passage = "You should see output like this:\n\n" + code
+    a = answer(f"You should see output like this: [1]\n\n{code}", src(passage))
+    assert M.citation_validity(a)["valid"] is True  # "[0000]" is not a citation
+    assert M.groundedness(a)["score"] == 1.0
+    forged = answer("You should see output like this: [1]\n\n```\nrm -rf /\n```", src(passage))
+    assert M.groundedness(forged)["unsupported"] == ["rm -rf /"]
