@@ -146,9 +146,12 @@ class Assistant:
 
     # -- read side --------------------------------------------------------------------------
     def search(self, query: str, k: int = 5) -> list[Source]:
-        """Retrieval only: the ``k`` best passages for ``query``."""
-        q = self._check(query)
-        return [to_source(h) for h in self.retriever.search(q, k=k)]
+        """Retrieval only: the ``k`` best passages for ``query`` (read as a question is:
+        misspellings fixed, a definition's subject looked up among the terms defined)."""
+        r = self.retriever
+        r.sync()
+        plan = plan_question(r.vocab.fix(self._check(query)), r.terms)
+        return [to_source(h) for h in r.search(plan.query, k=k, subject=plan.subject)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse."""
@@ -224,7 +227,7 @@ class Assistant:
         plan = plan_question(r.vocab.fix(q), r.terms, previous)
         qvec = r.embed_query(plan.query)
         k = max(self.settings.top_k, 8)
-        hits = r.search(plan.query, k=k, qvec=qvec)
+        hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.subject)
         ev = weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
         if ev.refuse(self.settings.refusal_threshold):
@@ -265,7 +268,7 @@ class Assistant:
         extra: dict[str, list[Hit]] = {"neighbours": r.neighbours(hits[:3], qvec)}
         if plan.kind == "comparison":
             for side in plan.sides[:2]:
-                extra[side] = r.search(f"What is {side}?", k=6)
+                extra[side] = r.search(f"What is {side}?", k=6, subject=side)
         else:
             terms = plan.terms[:2]
             if plan.kind == "definition":  # the documents that define the subject itself

@@ -156,7 +156,8 @@ class Scorer:
         head_words = {hid: set(words(h)) for hid, h in heads.items()}
         # A section whose own heading asks this question (a FAQ entry, "How do I X?") is
         # the answer: its units rank up with how much of the question the heading holds.
-        faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) for u in units}
+        faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) if len(self.weights) > 1
+               else 0.0 for u in units}
         aside = {hid: self.elsewhere(h) for hid, h in heads.items()}
         # A comparison's own section ("Prometheus vs. InfluxDB") names both sides.
         sides = [set(content_words(x)) for x in self.plan.sides[:2]]
@@ -316,10 +317,10 @@ def sublists(kids: dict[str, list[Hit]], units: list[Unit],
         lead = max((u for u in parent if u.kind == "sentence"), key=lambda u: score[_key(u)],
                    default=None)
         hit = parent[0].hit
-        name = content_words(hit.section.split(" > ")[-1] if hit.section else hit.title)
+        named_by = content_words(hit.section.split(" > ")[-1] if hit.section else hit.title)
         # Only a section that is what the question lists ("Parameters", "Metric types"), or
         # whose lead-in announces a list ("... four core metric types.", "... the following:")
-        if not ((0 < len(name) <= 3 and set(name) & set(content_words(plan.query)))
+        if not ((0 < len(named_by) <= 3 and set(named_by) & set(content_words(plan.query)))
                 or (lead is not None and ANNOUNCES.search(lead.text))):
             continue
         items = []
@@ -328,7 +329,7 @@ def sublists(kids: dict[str, list[Hit]], units: list[Unit],
             first = next((u for u in split_units(child) if u.kind == "sentence"), None)
             text = f"{name}: {first.text}" if first is not None and len(children) <= 6 else name
             items.append(Unit(text, "item", child, -2 - i, -2))
-        named = max([score[_key(lead)]] if lead else [] + [score[(parent[0].hit.id, -1)]])
+        named = max(([score[_key(lead)]] if lead else []) + [score[(hit.id, -1)]])
         members = ([lead] if lead else []) + items
         g = Group(members, named + 0.12, named)
         g.stems = set(content_words(" ".join(u.text for u in members)))

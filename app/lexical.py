@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from app.passages import definienda
-from app.terms import TermIndex, Vocabulary, stems, tokens
+from app.terms import TermIndex, Vocabulary, content_words, stems, tokens
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,15 @@ class LexicalIndex:
                           for f, t, a, h, d in rows)
         return cls(key, ids, tok, ptr, words, rows, row_of, shas, bm, Vocabulary(words),
                    stem_ids, stem_of, df, terms)
+
+    def defining(self, subject: str) -> list[int]:
+        """Chunks that define ``subject`` (a glossary item or "X is a ..." naming it)."""
+        key = "|".join(content_words(subject))
+        rows = [i for i, r in enumerate(self.rows)
+                if key and any("|".join(content_words(d)) == key for d in r[4].split("|"))]
+        if not rows:
+            return []
+        return [int(i) for i in np.flatnonzero(np.isin(self.row_of, rows))]
 
     def query_stems(self, text: str) -> list[str]:
         """The stems of ``text``'s words that BM25 knows, misspelt words corrected first."""

@@ -23,6 +23,7 @@ from ingest.store import IndexStore, file_key
 
 RRF_K = 60
 CANDIDATES = 30
+DEFINING_MAX = 40  # passages defining a subject that are read to rank them
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ class Retriever:
         return self.encoder.encode([text])[0]
 
     def search(self, query: str, k: int = 5, files: list[str] | None = None,
-               qvec: np.ndarray | None = None) -> list[Hit]:
-        """Top ``k`` chunks for ``query``; ``files`` restricts to those file keys."""
+               qvec: np.ndarray | None = None, subject: str = "") -> list[Hit]:
+        """Top ``k`` chunks for ``query``; ``files`` restricts to those file keys; the chunks
+        that define ``subject`` (what a definition asks about) join the fused ranking."""
         self.sync()
         snap = self._snap
         if not snap.ids:
@@ -174,8 +176,8 @@ class Retriever:
             pool[cid] = (doc, meta, 1.0 - float(dist))
         fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
         qtok = snap.query_stems(query)
+        allowed = set(files) if files else None
         if snap.bm25 is not None and qtok:
-            allowed = set(files) if files else None
             docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
                                                show_progress=False, n_threads=1)
             rank = 0
@@ -187,16 +189,28 @@ class Retriever:
                 cid = snap.ids[int(idx)]
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
                 rank += 1
-        missing = [cid for cid in fused if cid not in pool]
-        if missing:  # lexical-only hits: read them, and score them densely for evidence
-            got: Any = self._retry(lambda col: col.get(
-                ids=missing, include=["documents", "metadatas", "embeddings"]))
-            for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
-                                           got["embeddings"], strict=False):
-                pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
+        if subject:  # a third ranking: the passages that define the subject, by similarity
+            defining = [snap.ids[i] for i in snap.defining(subject)
+                        if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
+            self._read(pool, [cid for cid in defining if cid not in pool], qvec)
+            ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: -pool[c][2])
+            for rank, cid in enumerate(ranked[:n]):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        self._read(pool, [cid for cid in fused if cid not in pool], qvec)
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
+
+    def _read(self, pool: dict[str, tuple[str, dict[str, Any], float]], ids: list[str],
+              qvec: np.ndarray) -> None:
+        """Add chunks the dense search did not return to ``pool``, scored against ``qvec``."""
+        if not ids:
+            return
+        got: Any = self._retry(lambda col: col.get(
+            ids=ids, include=["documents", "metadatas", "embeddings"]))
+        for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
+                                       got["embeddings"], strict=False):
+            pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
 
     def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: tuple[int, ...] = (2, 1, 1)
                    ) -> list[Hit]:
