@@ -34,8 +34,9 @@ def _settings_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="opsqa", description="Grounded, cited answers about DevOps, DevSecOps, GitOps, "
-        "DataOps, MLOps, AIOps and LLMOps from your documents.", epilog=EPILOG,
+        prog="opsqa", description="Grounded, cited answers from your documents: every answer "
+        "quotes the passages it stands on, or says the documents do not cover the question.",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -140,7 +140,7 @@ class Scorer:
 
     def elsewhere(self, heading: str) -> bool:
         """Whether a heading path names the documents' terms, but none the question names
-        (a "MLOps > Limitations" passage for a question on DevOps's limitations)."""
+        (a "Scheduler > Limitations" passage for a question on the queue's limitations)."""
         if self.terms is None or not self.plan.terms:
             return False
         named = self.terms.find(heading)
@@ -159,7 +159,7 @@ class Scorer:
         faq = {u.hit.id: self.lexical(u.hit.section.split(" > ")[-1]) if len(self.weights) > 1
                else 0.0 for u in units}
         aside = {hid: self.elsewhere(h) for hid, h in heads.items()}
-        # A comparison's own section ("Prometheus vs. InfluxDB") names both sides.
+        # A comparison's own section ("Postgres vs. MySQL") names both sides.
         sides = [set(content_words(x)) for x in self.plan.sides[:2]]
         versus = {hid: len(sides) == 2 and all(x and x <= hw for x in sides)
                   for hid, hw in head_words.items()}
@@ -202,7 +202,7 @@ def subject_match(text: str, subject: str) -> bool:
 def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     """2: the sentence says what the subject is ("X is ...", "X: ...", "an X is a ... Y" for
     the subject "X Y"); 1: it opens a section or document named by the subject; 0: neither.
-    A narrowed subject ("exporter in the Prometheus world") is matched by its head too."""
+    A narrowed subject ("exporter in the monitoring world") is matched by its head too."""
     if u.kind == "code" or not subject:
         return 0
     text = _MARK.sub("", u.text)

@@ -2,9 +2,9 @@
 
 # Trade-off: the check is lexical (``app.grounding.supported``), so it keeps paraphrases that
 # reuse the passage's words and drops fluent inventions; it cannot judge meaning. To catch the
-# commonest small-model error, a definition copied onto the wrong term ("MLOps is a set of
+# commonest small-model error, a definition copied onto the wrong term ("X is a set of
 # practices that joins Dev and Ops"), a sentence must be supported by one or two adjacent
-# sentences of the passage, not by words scattered over it, and every name it uses (GitOps, Git,
+# sentences of the passage, not by words scattered over it, and every name it uses (Kafka, Git,
 # AI) must occur there. Sentences need two content words, so a bare echo ("pwned.") never counts,
 # and instruction-like sentences in passages are redacted before prompting and before checking.
 

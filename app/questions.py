@@ -53,11 +53,11 @@ _SIDES = [
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
     r"^\W*(?:and|also|what about|how about|then)\b", re.I)
-# Qualifiers that end the phrase a question is about ("X in Argo CD", "X according to ...").
+# Qualifiers that end the phrase a question is about ("X in the CLI", "X according to ...").
 _TAIL = re.compile(
     r"(?:\s+(?:according\s+to|for\s+me|in\s+one\s+sentence|and\s+(?:why|how|when|what)|so\s+that|"
     r"if|when|in\s+simple|please)\b|\s*[,(;:]|\s+[-–—]\s).*$", re.I)
-# Where a phrase narrows to a context ("reconciliation in GitOps"): its head comes first.
+# Where a phrase narrows to a context ("reconciliation in the glossary"): its head first.
 _CONTEXT = re.compile(r"\s+(?:in|within|inside|for|on|under|with)\s+.*$", re.I)
 _ASKS = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|would|will|how|what|which|why|"
                    r"when|who|where)\b", re.I)
@@ -72,7 +72,7 @@ class Plan:
 
     text: str
     kind: str  # definition | list | howto | comparison | general
-    subject: str = ""  # what a definition asks about, as written ("Argo CD Core")
+    subject: str = ""  # what a definition asks about, as written ("the query log")
     sides: tuple[str, ...] = ()  # what a comparison compares
     terms: list[Term] = field(default_factory=list)  # the documents' own terms it names
     topic: str = ""  # what this turn is about, for the next one to refer back to
@@ -99,7 +99,7 @@ def phrase(text: str) -> str:
 
 
 def head(text: str) -> str:
-    """A phrase without the context it is narrowed to: "exporter in the Prometheus world"
+    """A phrase without the context it is narrowed to: "exporter in the monitoring world"
     -> "exporter"."""
     return _CONTEXT.sub("", text) or text
 
@@ -131,7 +131,7 @@ def _sides(q: str) -> tuple[str, ...]:
             a = re.sub(r"^(?:the\s+)?(?:differences?|distinction)\s+(?:between\s+)?", "", a,
                        flags=re.I)
             if _CONTEXT.search(b) and not _CONTEXT.search(a):
-                b = head(b)  # "a refresh and a sync in Argo CD": the context is shared
+                b = head(b)  # "a refresh and a sync in the UI": the context is shared
             a, b = phrase(a), phrase(b)
             if _side(a) and _side(b) and a.lower() != b.lower():
                 return a, b
@@ -146,7 +146,7 @@ def _side(text: str) -> bool:
 
 def _topic(q: str, kind: str, subject: str, sides: tuple[str, ...], terms: list[Term]) -> str:
     """What a turn is about, for a later "it": its subject, sides or terms, else its words."""
-    if subject:  # "the limitations of DevOps" is about DevOps
+    if subject:  # "the limitations of the scheduler" is about the scheduler
         return re.split(r"\s+of\s+", subject)[-1]
     if sides:
         return " and ".join(sides)
@@ -173,12 +173,12 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     sides = _sides(q) if COMPARE.search(q) and not plural else ()
     if COMPARE.search(q) and not plural and len(sides) < 2 and previous is not None \
             and previous.topic:
-        # "How is it different from MLOps?" after DataOps: compare the two.
+        # "How is it different from Y?" after "What is X?": compare the two.
         other = sides[-1] if sides else (found[-1].label if found else "")
         if other and other.lower() not in previous.topic.lower():
             sides = (previous.topic, other)
     subject = "" if sides else _subject(q)
-    # "What are X?" asks what X are, unless X is narrowed ("the limitations of DevOps") or
+    # "What are X?" asks what X are, unless X is narrowed ("the limitations of Y") or
     # the question asks which of several things ("which", "what tools does X use").
     listy = plural or bool(LIST.search(q)) and (
         not subject or bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
@@ -192,7 +192,7 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     elif listy:
         kind = "list"
     elif n_words <= 3 and not rewritten and not _ASKS.search(q):
-        kind, subject = "definition", phrase(q)  # a bare term: "gitops", "sync waves?"
+        kind, subject = "definition", phrase(q)  # a bare term: "webhooks", "sync windows?"
     else:
         kind = "general"
     if rewritten and kind == "definition" and FOLLOW_UP.search(subject):

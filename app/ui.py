@@ -17,19 +17,10 @@ import gradio as gr  # noqa: E402
 
 from app import Assistant, ConfigError  # noqa: E402
 from app.ui_files import ALLOWED_SUFFIXES  # noqa: E402
-from app.ui_handlers import Handlers, discipline_choices  # noqa: E402
+from app.ui_handlers import Handlers, example_questions, topic_choices  # noqa: E402
 from app.ui_render import CSS, documents_html, sources_html, status_markdown  # noqa: E402
 
 log = logging.getLogger("opsqa.ui")
-
-EXAMPLES = [
-    "What is GitOps?",
-    "Which tools does it use?",
-    "How does MLOps differ from DataOps?",
-    "What are the core practices of DevSecOps?",
-    "What is the goal of AIOps?",
-]
-
 
 def build_ui(bot: Assistant) -> gr.Blocks:
     """Build the UI over ``bot`` (launch it with ``launch_options(bot)``).
@@ -44,13 +35,13 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     modes = bot.modes() or ["extractive"]
     default_mode = bot.mode if bot.mode in modes else modes[0]
     records = bot.documents()
-    names = discipline_choices(records)
+    names = topic_choices(records)
 
     with gr.Blocks(title="opsqa", analytics_enabled=False) as demo:
         conv = gr.State(None)  # one Conversation per browser session, made on first question
         gr.Markdown(
-            "# opsqa\nGrounded, cited answers about ops disciplines from your "
-            "documents. When the documents do not cover a question, it says so."
+            "# opsqa\nGrounded, cited answers from your documents. When the documents do "
+            "not cover a question, it says so."
         )
         with gr.Tab("Chat"), gr.Row():
             with gr.Column(scale=3):
@@ -63,7 +54,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
                 )
                 with gr.Row():
                     question = gr.Textbox(
-                        placeholder="Ask about DevOps, GitOps, MLOps…",
+                        placeholder="Ask about your documents…",
                         show_label=False,
                         scale=5,
                         elem_id="oq-question",
@@ -79,13 +70,15 @@ def build_ui(bot: Assistant) -> gr.Blocks:
                         scale=3,
                     )
                     clear = gr.Button("Clear conversation", scale=1, elem_id="oq-clear")
-                gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                examples = example_questions(names)
+                if examples:
+                    gr.Examples(examples, inputs=[question], label="Example questions")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="oq-sources")
         with gr.Tab("Compare"):
             gr.Markdown(
-                "Pick two disciplines from the indexed documents to see them side "
+                "Pick two topics from the indexed documents to see them side "
                 "by side; every cell is answered from the documents and cited."
             )
             with gr.Row():

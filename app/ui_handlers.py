@@ -29,11 +29,10 @@ from app.ui_render import (
 
 log = logging.getLogger("opsqa.ui")
 INTERNAL = "Something went wrong on the server (the details are in its log). Please try again."
-FACETS = (
+FACETS = (  # what one asks of any topic, whatever the documents are about
     ("Definition", "What is {x}?"),
-    ("Goal", "What is the goal of {x}?"),
-    ("Practices", "What are the core practices of {x}?"),
-    ("Tools", "Which tools does {x} use?"),
+    ("Purpose", "What is {x} used for?"),
+    ("How it works", "How does {x} work?"),
     ("Limits", "What are the limitations of {x}?"),
 )
 
@@ -230,7 +229,7 @@ class Handlers:
                 gr.update(),
             )
         paths = [r.path for r in records]
-        names = discipline_choices(records)
+        names = topic_choices(records)
         return (
             status,
             documents_html(records),
@@ -242,7 +241,7 @@ class Handlers:
     # -- compare -----------------------------------------------------------------------------
     def compare(self, left: str | None, right: str | None, mode: str | None):
         if not left or not right:
-            gr.Warning("Pick two disciplines to compare.")
+            gr.Warning("Pick two topics to compare.")
             return gr.update()
         rows: list[tuple[str, Answer | str, Answer | str]] = []
         for facet, q in FACETS:
@@ -256,8 +255,19 @@ class Handlers:
         return compare_html(left, right, rows)
 
 
-def discipline_choices(records: list[Any]) -> list[str]:
-    """Compare choices from the indexed titles: short names (``GitOps``), not essay titles."""
+def topic_choices(records: list[Any]) -> list[str]:
+    """Compare choices from the indexed titles: short names, not essay titles."""
     titles = sorted({r.title.strip() for r in records if r.title and r.title.strip()})
     short = [t for t in titles if len(t.split()) <= 2 and ":" not in t]
     return short or titles
+
+
+def example_questions(names: list[str]) -> list[str]:
+    """Example questions about the indexed documents' own topics (their short titles)."""
+    if not names:
+        return []
+    out = [f"What is {names[0]}?", "What is it used for?"]
+    if len(names) > 1:
+        out.append(f"How does {names[0]} differ from {names[1]}?")
+    out += [f"What are the limitations of {n}?" for n in names[2:4]]
+    return out
