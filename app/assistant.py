@@ -150,7 +150,7 @@ class Assistant:
         misspellings fixed, a definition's subject looked up among the terms defined)."""
         r = self.retriever
         r.sync()
-        plan = plan_question(r.vocab.fix(self._check(query)), r.terms)
+        plan = plan_question(self._fix(self._check(query)), r.terms)
         return [to_source(h) for h in r.search(plan.query, k=k, subject=plan.subject)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
@@ -194,6 +194,11 @@ class Assistant:
 
         return OpsqaChatEngine(self, mode=mode)
 
+    def _fix(self, question: str) -> str:
+        """The question with misspelt words as the documents spell them; a common word of
+        the language (one piece of the embedding model's vocabulary) is never a typo."""
+        return self.retriever.vocab.fix(question, lambda w: self.encoder.count_pieces(w) == 1)
+
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
@@ -224,7 +229,7 @@ class Assistant:
         if r.size == 0:
             raise IndexStoreError("the index is empty: run `opsqa ingest PATH...` first")
         # Misspelt words are read as the documents spell them, for search and for the plan.
-        plan = plan_question(r.vocab.fix(q), r.terms, previous)
+        plan = plan_question(self._fix(q), r.terms, previous)
         qvec = r.embed_query(plan.query)
         k = max(self.settings.top_k, 8)
         hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.subject)

@@ -128,7 +128,10 @@ class Scorer:
         self.terms = terms
         self.rank = {h.id: i for i, h in enumerate(hits)}
         self.q = content_words(plan.query)
-        self.weights = {w: idf(w) for w in self.q}
+        # A follow-up's own words count fully; those taken from the earlier turn, half.
+        own_words = set(content_words(plan.text))
+        self.weights = {w: idf(w) * (1.0 if w in own_words or not plan.inherited else 0.5)
+                        for w in self.q}
         self.total = sum(self.weights.values()) or 1.0
 
     def lexical(self, text: str, context: set[str] | frozenset[str] = frozenset()) -> float:

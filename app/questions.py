@@ -82,6 +82,11 @@ class Plan:
     def query(self) -> str:
         return self.rewritten or self.text
 
+    @property
+    def inherited(self) -> str:
+        """The words a follow-up took from the earlier turn (empty for a fresh question)."""
+        return self.rewritten[len(self.text):] if self.rewritten.startswith(self.text) else ""
+
 
 def clean_question(q: str) -> str:
     """NFKC-normalise; drop control and zero-width characters and HTML tags; collapse spaces."""
@@ -150,13 +155,14 @@ def _topic(q: str, kind: str, subject: str, sides: tuple[str, ...], terms: list[
         return re.split(r"\s+of\s+", subject)[-1]
     if sides:
         return " and ".join(sides)
-    if terms:
+    if terms and kind not in ("howto", "general"):  # a how-to is about its object's words
         return " and ".join(t.label for t in terms[:2])
     body = HOWTO.sub(" ", q) if kind == "howto" else q
     ws = [w for w in re.findall(r"[\w.+/-]+", body) if w.lower() not in STOPWORDS]
     if kind == "howto" and len(ws) > 1:
         ws = ws[1:]  # "how do I <verb> X": X is what it is about
-    return " ".join(ws[:6])
+    found = [t.label for t in terms if t.label.lower() not in " ".join(ws).lower()]
+    return " ".join([*found[:2], *ws[:12]])
 
 
 def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Plan:

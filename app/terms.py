@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,11 +139,12 @@ class Vocabulary:
         return best
 
 
-    def fix(self, text: str) -> str:
+    def fix(self, text: str, common: Callable[[str], bool] | None = None) -> str:
         """``text`` with its misspelt words replaced by the closest words the documents use,
         run-together words split ("usecases") and split ones joined ("roll back") where the
         documents write them so. Words written with a capital inside the text are names and
-        stay as written."""
+        stay as written, and so do words ``common`` says are ordinary words of the language
+        ("bread" is not a typo of "break")."""
         parts = re.split(r"([^\W_]+)", text)  # odd items are words
         for i in range(1, len(parts), 2):
             w = parts[i]
@@ -153,6 +154,8 @@ class Vocabulary:
             nxt = parts[i + 2].lower() if i + 2 < len(parts) and parts[i + 1] == " " else ""
             if nxt and low + nxt in self.words and nxt not in STOPWORDS:
                 parts[i], parts[i + 1], parts[i + 2] = low + nxt, "", ""
+                continue
+            if common is not None and common(low):
                 continue
             fixed = self.correct(low) or self._split(low)
             if fixed:
