@@ -92,12 +92,12 @@ class Composer:
         elif u.kind == "item":
             if self._last is None or self._last[2] != "item":
                 self._gap()
-            self.lines.append(f"{'  ' * u.depth}{u.marker} {u.text} [{n}]")
+            self.lines.append(f"{'  ' * u.depth}{u.marker} {_quoted(u.text)} [{n}]")
         elif self._last == where and self.lines:
-            self.lines[-1] += f" {u.text} [{n}]"
+            self.lines[-1] += f" {_quoted(u.text)} [{n}]"
         else:
             self._gap()
-            self.lines.append(f"{u.text} [{n}]")
+            self.lines.append(f"{_quoted(u.text)} [{n}]")
         self._last = where
         self.used.append((n - 1, u.text))
         self.words += u.words
@@ -112,6 +112,11 @@ class Composer:
 
     def text(self) -> str:
         return "\n".join(self.lines).strip()
+
+
+def _quoted(text: str) -> str:
+    """Quoted prose with its own "[0]" escaped, so only the answer's citations read as such."""
+    return re.sub(r"\[(\d+)\]", r"\\[\1]", text)
 
 
 class Scorer:

@@ -77,6 +77,8 @@ def split_units(hit: Hit) -> list[Unit]:
                                           and not lines[j].strip().strip(fence.group(1)[0])):
                 j += 1
             body = "\n".join(lines[i : j + 1])
+            if j >= len(lines):  # the passage ends inside the block: close it as it must read
+                body = body.rstrip("\n") + "\n" + fence.group(1)
             if "\n" in body.strip():
                 block, cur = block + 1, ""
                 out.append(Unit(body, "code", hit, len(out), block))

@@ -14,8 +14,8 @@ import numpy as np
 from app import Answer
 from app.grounding import supported
 
-MARKS = re.compile(r"((?:\s*\[\d+\])+)")
-MARK = re.compile(r"\[(\d+)\]")
+MARKS = re.compile(r"((?:\s*(?<!\\)\[\d+\])+)")
+MARK = re.compile(r"(?<!\\)\[(\d+)\]")  # "\[0]" is quoted text, not a citation
 SENT_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 RETRIEVAL = ("hit@1", "hit@5", "mrr", "ndcg@5")
@@ -23,13 +23,13 @@ RETRIEVAL = ("hit@1", "hit@5", "mrr", "ndcg@5")
 
 def clean_text(text: str) -> str:
     """Answer text for matching: no [n] markers or markdown emphasis, one space, lower case."""
-    text = MARK.sub(" ", text)
+    text = MARK.sub(" ", text).replace("\\[", "[")
     text = re.sub(r"[*_`#]+", "", text)
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"[\s*_`#]+", " ", text).strip().lower()
+    return re.sub(r"[\s*_`#]+", " ", text.replace("\\[", "[")).strip().lower()
 
 
 # -- retrieval -------------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""Passage units and their rendering: lead-ins keep their lists and code, quotes stay quotes."""
+
+from __future__ import annotations
+
+from app.extractive import Composer
+from app.passages import definienda, runs_on, split_units
+from app.retrieval import Hit
+
+
+def hit(text: str, hid: str = "h1") -> Hit:
+    return Hit(hid, text, {"file": "f", "section": "S", "title": "T"}, 1.0, 0.8)
+
+
+def test_units_lead_ins_lists_and_code():
+    units = split_units(hit("Flux is built on a set of\n\n- composable APIs\n- Go packages\n\n"
+                            "for building CD. Run it, e.g. in CI. Then:\n\n```sh\nflux install\n```"))
+    kinds = [(u.kind, u.text) for u in units]
+    assert kinds[:3] == [("sentence", "Flux is built on a set of"), ("item", "composable APIs"),
+                         ("item", "Go packages")]
+    assert ("sentence", "Run it, e.g. in CI.") in kinds  # "e.g." ends no sentence
+    lead = units[0]
+    assert lead.lead and runs_on(lead)
+    assert units[-1].kind == "code" and units[-2].lead
+
+
+def test_a_code_block_cut_by_the_passage_end_is_closed():
+    (u,) = [u for u in split_units(hit("Run:\n\n```sh\nflux install\nflux check")) if u.kind == "code"]
+    assert u.text == "```sh\nflux install\nflux check\n```"
+
+
+def test_rendering_quotes_code_and_escapes_bracketed_numbers():
+    units = split_units(hit("Run:\n\n```sh\nlog INFO[0000] started\n```\n\nRead arr[0] first."))
+    comp = Composer(100)
+    for u in units:
+        comp.add(u)
+    assert comp.text() == ("Run: [1]\n\n```sh\nlog INFO[0000] started\n```\n\n"
+                           "Read arr\\[0] first. [1]")
+
+
+def test_definienda():
+    text = ("- Drift: when the actual state moves away.\n\nAn exporter is a binary.\n\n"
+            "This is not a term. Argo Widgets are a set of tools.")
+    assert definienda(text) == ["Drift", "exporter"]
