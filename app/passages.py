@@ -65,6 +65,9 @@ def split_units(hit: Hit) -> list[Unit]:
             para.clear()
 
     lines = hit.text.split("\n")
+    fence_at_start = str(hit.meta.get("fence", ""))
+    if fence_at_start:  # the passage starts inside a code block another passage opened
+        lines = [fence_at_start, *lines]
     i = 0
     while i < len(lines):
         line = lines[i]

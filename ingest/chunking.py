@@ -32,6 +32,7 @@ class Chunk:
     end: int
     section: str
     embed_text: str
+    fence: str = ""  # the opening fence line of a code block this chunk starts inside of
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
@@ -78,7 +79,9 @@ def chunk_document(
         for start, end in packer.pack(header, blocks):
             text = doc.text[start:end]
             embed = f"{header}\n{text}" if header else text
-            chunks.append(Chunk(len(chunks), text, start, end, section, embed))
+            fence = next((doc.text[b:doc.text.find("\n", b)] for b, e, code in blocks
+                          if code and b < start < e), "")  # a long code block cut in pieces
+            chunks.append(Chunk(len(chunks), text, start, end, section, embed, fence.strip()))
     return chunks
 
 

@@ -24,8 +24,8 @@ from ingest.store import FileRecord, IndexStore, file_key
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 5  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
-# 4: front matter prose; 5: a heading inside a list item labels it
+VERSION = 6  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+# 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks
 
 
 @dataclass
@@ -237,7 +237,8 @@ def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStor
         ids.append(cid)
     metas = [
         {**base, "file": key, "path": path, "title": title, "section": c.section,
-         "start": c.start, "end": c.end, "index": c.index, "line": doc.line_at(c.start)}
+         "start": c.start, "end": c.end, "index": c.index, "line": doc.line_at(c.start),
+         **({"fence": c.fence} if c.fence else {})}
         for c in chunks
     ]
     reuse = [i for i, cid in enumerate(ids) if cid in existing]

@@ -41,3 +41,11 @@ def test_definienda():
     text = ("- Drift: when the actual state moves away.\n\nAn exporter is a binary.\n\n"
             "This is not a term. Argo Widgets are a set of tools.")
     assert definienda(text) == ["Drift", "exporter"]
+
+
+def test_a_passage_that_starts_inside_a_code_block_reads_it_as_code():
+    h = Hit("h2", "--flag10 string   a flag\n--flag11 string   another\n```\n\nAfter.",
+            {"file": "f", "section": "S", "title": "T", "fence": "```bash"}, 1.0, 0.8)
+    units = split_units(h)
+    assert [u.kind for u in units] == ["code", "sentence"]
+    assert units[0].text.startswith("```bash\n--flag10")
