@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Retrieval and answering
     mode: Mode = "extractive"
     top_k: int = Field(5, ge=1, le=50)
-    refusal_threshold: float = Field(0.28, ge=0.0, le=1.0, description="Calibrated by `opsqa eval`")
+    refusal_threshold: float = Field(0.30, ge=0.0, le=1.0, description="Fitted by `opsqa eval`")
     max_question_chars: int = Field(2000, ge=10)
 
     # LLM answerers

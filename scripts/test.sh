@@ -9,7 +9,7 @@ echo "== ruff"
 .venv/bin/ruff check app ingest eval tests || status=1
 echo "== mypy"
 .venv/bin/mypy || status=1
-echo "== eval gate (golden + seeds against eval/baseline.json)"
+echo "== eval gate (every corpus present against eval/baseline.json)"
 .venv/bin/opsqa eval --check || status=1
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
