@@ -458,6 +458,12 @@ def _compare(plan: Plan, units: list[Unit], score: dict[tuple[str, int], float],
                    if stems <= g.stems and not {_key(u) for u in g.units} & taken]
         if options:  # what the side is on its own: a sentence naming both links, not defines
             chosen.append(max(options, key=lambda g: g.score - (0.2 if other <= g.stems else 0)))
+    # Then what else answers the question, as any question is answered, while there is room.
+    taken = {_key(u) for g in chosen for u in g.units}
+    used = sum(u.words for g in chosen for u in g.units)
+    rest = [g for g in groups if not {_key(u) for u in g.units} & taken]
+    chosen += choose(rest, max(0, limit - used), keep=KEEP_RATIO)[: 3 if chosen else 4] \
+        if used < limit else []
     return chosen
 
 

@@ -100,6 +100,7 @@ def phrase(text: str) -> str:
     """The noun phrase a question part names: quotes, articles, qualifiers and marks dropped."""
     text = _TAIL.sub("", text.strip())
     text = re.sub(r"^(?:an?|the|my|our|your)\s+", "", text.strip(), flags=re.I)
+    text = re.sub(r"(?<=\w)['’]s?\s*$", "", text.strip(" \"`“”?.!:;"))  # "Graphite's"
     return text.strip(" \"'`“”‘’?.!:;")
 
 
