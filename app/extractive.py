@@ -37,6 +37,7 @@ FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
                     r"stands\s+for|describes|represents|defines)\b", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
+PURPOSE = re.compile(r"^(?:To|In order to)\s+\w+", re.I)
 ANNOUNCES = re.compile(r":\s*$|\b(?:two|three|four|five|six|seven|eight|nine|ten|several|"
                        r"following|these|\d+)\b", re.I)
 CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|instead|rather than|"
@@ -288,7 +289,9 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
             prev = by_block.get((u.hit.id, u.block - 1), [])
             lead = [prev[-1]] if prev and prev[-1].lead else []
             base = max([s] + [score[_key(x)] for x in lead])
-            out.append(Group(lead + [u], base + (0.15 if plan.kind == "howto" else 0.0), base))
+            # An instruction ("To enable X, run:" and its command) answers a how-to.
+            how = 0.15 + (0.1 if lead and PURPOSE.match(lead[0].text) else 0.0)
+            out.append(Group(lead + [u], base + (how if plan.kind == "howto" else 0.0), base))
         elif u.kind == "item":
             bonus = _define_bonus(u, plan, units) if define else 0.0
             out.append(Group([u], s + bonus, s))

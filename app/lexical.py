@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from app.passages import definienda
-from app.terms import TermIndex, Vocabulary, content_words, stems, tokens
+from app.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,10 @@ class LexicalIndex:
         return [int(i) for i in np.flatnonzero(np.isin(self.row_of, rows))]
 
     def query_stems(self, text: str) -> list[str]:
-        """The stems of ``text``'s words that BM25 knows, misspelt words corrected first."""
-        fixed = [self.vocab.correct(w) or w for w in tokens(text, parts=True)]
+        """The stems of ``text``'s words that BM25 knows, misspelt words corrected first and
+        function words ("how", "do", "I") left out: they only match headings that ask."""
+        fixed = [self.vocab.correct(w) or w for w in tokens(text, parts=True)
+                 if w not in FUNCTION_WORDS]
         return [x for x in stems(fixed) if x in self.stem_ids]
 
     def has_phrase(self, phrase: list[str]) -> bool:

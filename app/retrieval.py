@@ -24,6 +24,7 @@ from ingest.store import IndexStore, file_key
 RRF_K = 60
 CANDIDATES = 30
 DEFINING_MAX = 40  # passages defining a subject that are read to rank them
+NEIGHBOURS = 3  # chunks each way of a best hit, under its heading, that come along
 
 
 @dataclass(frozen=True)
@@ -213,25 +214,26 @@ class Retriever:
                                        got["embeddings"], strict=False):
             pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
 
-    def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: tuple[int, ...] = (2, 1, 1)
+    def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: int = NEIGHBOURS
                    ) -> list[Hit]:
-        """The chunks around ``hits`` under the same heading (a list or table that chunking
-        cut off from its lead-in): up to ``reach[i]`` chunks each way of ``hits[i]``."""
+        """The chunks around ``hits`` under the same heading, up to ``reach`` each way (a list
+        or table that chunking cut off from its lead-in)."""
         have = {h.id for h in hits}
-        want = [{"$and": [{"file": h.file}, {"index": int(h.meta.get("index", 0)) + d}]}
-                for h, n in zip(hits, reach, strict=False) for d in range(-n, n + 1)
-                if d and int(h.meta.get("index", 0)) + d >= 0]
+        want = [{"$and": [{"file": h.file}, {"section": h.section}]} for h in hits]
         if not want:
             return []
         where: Any = want[0] if len(want) == 1 else {"$or": want}
         got: Any = self._retry(lambda col: col.get(
             where=where, include=["documents", "metadatas", "embeddings"]))
-        sections = {(h.file, h.section) for h in hits}
+        near: dict[tuple[str, str], list[int]] = {}
+        for h in hits:
+            near.setdefault((h.file, h.section), []).append(int(h.meta.get("index", 0)))
         out = []
         for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
                                        got["embeddings"], strict=False):
-            if cid in have or (str(meta.get("file", "")), str(meta.get("section", ""))) \
-                    not in sections:
+            at = (str(meta.get("file", "")), str(meta.get("section", "")))
+            index = int(meta.get("index", 0))
+            if cid in have or not any(abs(index - i) <= reach for i in near.get(at, [])):
                 continue
             dense = float(np.dot(np.asarray(emb, dtype=np.float32), qvec))
             out.append(Hit(cid, doc, meta, 0.0, dense))

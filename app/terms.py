@@ -21,17 +21,20 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-# English function words and question frames: the grammar of a question, not its topic.
-STOPWORDS = frozenset(
+# English function words: articles, pronouns, auxiliaries, prepositions, question words.
+FUNCTION_WORDS = frozenset(
     """a an the and or but of for to in on at by with from into about as is are was were be been
     being am do does did doing done have has had i me my we our you your it its they them their
     this that these those there here what which who whom whose when where why how can could should
     would will shall may might must not no yes so than then too very just also any some each
-    tell explain describe define definition meaning mean means please give show list name
+    s t wat whats what's if else there's it's i'm i've let lets let's""".split()
+)
+# ... and the words that frame a question rather than name its topic.
+STOPWORDS = FUNCTION_WORDS | frozenset(
+    """tell explain describe define definition meaning mean means please give show list name
     difference differences differ differs between vs versus compare compared comparison against
     same similar like kind sort type thing things one ones more most less least other others
-    s t wat whats much many use used uses using usage get got make makes want need
-    if else there's it's i'm i've let lets let's way ways""".split()
+    much many use used uses using usage get got make makes want need way ways""".split()
 )
 
 _TOKEN = re.compile(r"[^\W_]+")
