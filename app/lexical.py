@@ -34,14 +34,14 @@ from app.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stem
 
 log = logging.getLogger(__name__)
 
-FORMAT = 5  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
-# 5: the terms each chunk defines
+FORMAT = 6  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
+# 5: the terms each chunk defines; 6: full heading paths
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
-TermRow = tuple[str, str, str, str, str]  # (file key, title, aliases, first heading, defines)
+TermRow = tuple[str, str, str, str, str]  # (file key, title, aliases, heading path, defines)
 
 
 # A chunk's title and heading path count this many times in BM25 (a field weight, as in
@@ -56,7 +56,7 @@ def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
 
 def _term_row(text: str, meta: dict[str, Any]) -> TermRow:
     return (str(meta.get("file", "")), str(meta.get("title", "")), str(meta.get("aliases", "")),
-            str(meta.get("section", "")).split(" > ")[0], "|".join(definienda(text)))
+            str(meta.get("section", "")), "|".join(definienda(text)))
 
 
 def bm25_matrix(tok: np.ndarray, ptr: np.ndarray, n_words: int) -> dict[str, Any]:
@@ -87,7 +87,7 @@ class LexicalIndex:
     tok: np.ndarray  # int32 word ids of every chunk, concatenated
     ptr: np.ndarray  # int64, len(ids) + 1: chunk i is tok[ptr[i]:ptr[i + 1]]
     words: list[str]  # word id -> surface word (lower case); BM25 runs on their stems
-    rows: list[TermRow]  # distinct (file, title, aliases, heading, terms defined)
+    rows: list[TermRow]  # distinct (file, title, aliases, heading path, terms defined)
     row_of: np.ndarray  # int32 per chunk -> rows
     shas: dict[str, str]  # file key -> manifest sha256 when its chunks were read
     bm25: Any
@@ -150,10 +150,12 @@ class LexicalIndex:
                    stem_ids, stem_of, df, terms)
 
     def defining(self, subject: str) -> list[int]:
-        """Chunks that define ``subject`` (a glossary item or "X is a ..." naming it)."""
-        key = "|".join(content_words(subject))
+        """Chunks that define ``subject``: a glossary item or "X is a ..." naming it, or the
+        section headed by it."""
+        key = content_words(subject)
         rows = [i for i, r in enumerate(self.rows)
-                if key and any("|".join(content_words(d)) == key for d in r[4].split("|"))]
+                if key and (any(content_words(d) == key for d in r[4].split("|"))
+                            or content_words(r[3].split(" > ")[-1]) == key)]
         if not rows:
             return []
         return [int(i) for i in np.flatnonzero(np.isin(self.row_of, rows))]

@@ -24,6 +24,7 @@ from ingest.store import IndexStore, file_key
 RRF_K = 60
 CANDIDATES = 30
 DEFINING_MAX = 40  # passages defining a subject that are read to rank them
+DEFINING_WEIGHT = 2.0  # the defining passages count twice in the fusion
 NEIGHBOURS = 3  # chunks each way of a best hit, under its heading, that come along
 
 
@@ -196,8 +197,8 @@ class Retriever:
                         if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
             self._read(pool, [cid for cid in defining if cid not in pool], qvec)
             ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: -pool[c][2])
-            for rank, cid in enumerate(ranked[:n]):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            for rank, cid in enumerate(ranked[:n]):  # a definition is what was asked for
+                fused[cid] = fused.get(cid, 0.0) + DEFINING_WEIGHT / (RRF_K + rank + 1)
         self._read(pool, [cid for cid in fused if cid not in pool], qvec)
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
