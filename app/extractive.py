@@ -304,9 +304,11 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
         # A list is named by its lead-in or heading; its items are instances of what it lists.
         named = max([score[_key(x)] for x in lead] + [score[(hid, -1)]])
         base = max(named + 0.25 * float(np.mean(item_s[:3])), item_s[0]) - 0.1
-        # A list answers a list question; a how-to wants steps (a numbered list), not facts.
+        # A list answers a list question; a how-to wants steps (a numbered list), not facts;
+        # terse keywords ("x limitations") take a whole list over one of its items.
         steps = items[0].marker != "-"
-        bonus = 0.12 if plan.kind == "list" or (plan.kind == "howto" and steps) else 0.0
+        bonus = 0.12 if plan.kind == "list" or (plan.kind == "howto" and steps) else \
+            0.05 if plan.kind == "general" else 0.0
         out.append(Group(lead + items[:MAX_ITEMS], base + bonus, base))
     for g in out:
         g.stems = set(content_words(" ".join(x.text for x in g.units)))

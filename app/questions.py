@@ -20,7 +20,8 @@ DEFINITION = re.compile(
     r"|\b(?:define|explain|describe|tell\s+me\s+about|meaning\s+of|definition\s+of|overview\s+of|"
     r"introduction\s+to)\s+(?:an?\s+|the\s+)?(?P<z>.+)$", re.I)
 HOWTO = re.compile(
-    r"\bhow\s+(?:do|can|could|should|would|will|to|does\s+one)\b|\bsteps?\s+(?:to|for)\b", re.I)
+    r"\bhow\s+(?:do|can|could|should|would|will|to|does\s+one)\b|\bsteps?\s+(?:to|for)\b|"
+    r"\b(?:show|give)\s+(?:me\s+|us\s+)?(?:an?\s+|some\s+)?(?:example|sample|snippet)s?\b", re.I)
 # "the command to ...", "which flag ...": a how-to, unless it asks for several ("options for")
 HOWTO_ONE = re.compile(r"\b(?:command|flag|setting|option|way)\s+(?:to|for|that)\b|"
                        r"\b(?:what|which)\s+(?:command|flag|setting|option)\b(?!s)", re.I)
@@ -198,8 +199,8 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
         kind = "definition"
     elif listy:
         kind = "list"
-    elif n_words <= 3 and not rewritten and not _ASKS.search(q):
-        kind, subject = "definition", phrase(q)  # a bare term: "webhooks", "sync windows?"
+    elif n_words == 1 and not rewritten and not _ASKS.search(q):
+        kind, subject = "definition", phrase(q)  # a bare term: "webhooks?"
     else:
         kind = "general"
     if rewritten and kind == "definition" and FOLLOW_UP.search(subject):
