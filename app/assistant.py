@@ -235,7 +235,9 @@ class Assistant:
         hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.subject)
         ev = weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces)
         timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
-        if ev.refuse(self.settings.refusal_threshold):
+        # What the documents define is answered, however little else the question shares.
+        defined = plan.kind == "definition" and bool(r.lexical.defining(head(plan.subject)))
+        if ev.refuse(self.settings.refusal_threshold) and not (defined and not ev.names):
             return self._refusal(q, mode, plan, ev, hits, timings, t0), plan
         extra = self._more_passages(plan, hits, qvec)
         timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000

@@ -34,8 +34,8 @@ from app.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stem
 
 log = logging.getLogger(__name__)
 
-FORMAT = 6  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
-# 5: the terms each chunk defines; 6: full heading paths
+FORMAT = 7  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
+# 5: the terms each chunk defines; 6: full heading paths; 7: acronyms spelt out
 K1, B = 1.5, 0.75  # bm25s defaults
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most

@@ -139,11 +139,19 @@ _NOT_TERMS = frozenset(["this", "that", "these", "those", "it", "they", "there",
                         "other", "another"])
 
 
+# An acronym spelt out: "RAG (Retrieval-Augmented Generation)".
+_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,9}s?)\s+\(([A-Z][\w-]*(?:[ -][\w-]+){1,6})\)")
+
+
 def definienda(text: str) -> list[str]:
-    """The terms a passage defines: glossary items ("- Drift: when ...") and paragraphs that
-    open by saying what something is ("An exporter is a ..."), at most five words each."""
+    """The terms a passage defines: glossary items ("- Drift: when ..."), paragraphs that
+    open by saying what something is ("An exporter is a ..."), and acronyms spelt out, at most
+    five words each."""
     found = [m.group(1) for m in _GLOSSARY.finditer(text)] + \
-        [m.group(1) for m in _DEFINES.finditer(text)]
+        [m.group(1) for m in _DEFINES.finditer(text)] + \
+        [m.group(1) for m in _ACRONYM.finditer(text)
+         if [w[0].upper() for w in re.split(r"[ -]+", m.group(2))][: len(m.group(1))]
+         == list(m.group(1).rstrip("s"))]
     out = []
     for term in found:
         term = re.sub(r"^(?:the|an?)\s+", "", term.strip(" ."), flags=re.I)
