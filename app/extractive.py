@@ -433,12 +433,15 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
         subject = set(content_words(head(plan.subject))) if plan.kind == "definition" else None
         chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan),
                         subject=subject)
-    # The best group leads; each group reads in its own order (passage order).
+    # The best group leads; each group reads in its own order (passage order). A lead-in
+    # whose list or code is already quoted is not repeated on its own ("Here:").
     for g in chosen:
+        new = [u for u in g.units if not comp.has(u)]
+        if all(runs_on(u) for u in new):
+            continue
         comp.end_group()
-        for u in g.units:
-            if not comp.has(u):
-                comp.add(u)
+        for u in new:
+            comp.add(u)
     return comp
 
 

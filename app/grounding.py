@@ -94,7 +94,7 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
             continue
         seen.add(w)
         fixed = lexical.vocab.correct(w)
-        if fixed is not None or stem(w) in lexical.stem_ids:
+        if fixed is not None or stem(w) in lexical.stem_ids or _compound(raw, lexical):
             known_w += 1.0
             continue
         unknown.append(w)
@@ -112,14 +112,17 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
     return Evidence(dense * coverage, dense, coverage, unknown, names)
 
 
+def _compound(raw: str, lexical: LexicalIndex) -> bool:
+    """A camelCase compound of words the documents use ("OpenTelemetry" where "open" and
+    "telemetry" occur) is known through its parts."""
+    parts = tokens(raw, parts=True)[1:]
+    return len(parts) > 1 and all(lexical.vocab.correct(p) for p in parts)
+
+
 def _is_name(raw: str, position: int, lexical: LexicalIndex) -> bool:
     """An unknown word written as a name: a capital inside the question, or digits (a product,
-    a tool, a standard). A compound of known words ("OpenTelemetry" where "open" and
-    "telemetry" occur) is not unknown."""
-    if not ((position > 0 and raw[:1].isupper()) or any(ch.isdigit() for ch in raw)):
-        return False
-    parts = tokens(raw, parts=True)[1:]
-    return not (len(parts) > 1 and all(lexical.vocab.correct(p) for p in parts))
+    a tool, a standard)."""
+    return (position > 0 and raw[:1].isupper()) or any(ch.isdigit() for ch in raw)
 
 
 def refusal_text(ev: Evidence, hits: list[Hit], labels: list[str]) -> str:
