@@ -31,6 +31,7 @@ LIMITS = {"definition": 110, "general": 130, "howto": 150, "list": 220, "compari
 MAX_ITEMS = 25
 REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
 KEEP_RATIO = 0.6  # a further group must score this share of the best one
+LIST_KEEP = 0.8  # ... and a further list this share
 HEADING_SHARE = 0.7  # a question word found only in a unit's heading path counts this much
 OTHER_TERM = 0.15  # a passage under another term's heading answers about that term
 FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
@@ -371,8 +372,10 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
     used = 0
     for g in ranked:
         # Further groups must be about as relevant as the first (with or without the kind's
-        # tilt), and a definition's must name its subject themselves, not only by heading.
-        if chosen and g.base < chosen[0].base * keep and g.score < chosen[0].score * keep:
+        # tilt), a further list more so, and a definition's must name its subject themselves,
+        # not only by heading.
+        bar = max(keep, LIST_KEEP) if sum(u.kind == "item" for u in g.units) > 2 else keep
+        if chosen and g.base < chosen[0].base * bar and g.score < chosen[0].score * bar:
             continue
         if chosen and subject and not subject <= g.stems:
             continue

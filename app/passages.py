@@ -48,7 +48,7 @@ class Unit:
     def words(self) -> int:
         """Length for answer budgets: code counts a third, it is read at a glance."""
         n = len(self.text.split())
-        return max(1, n // 3) if self.kind == "code" else n
+        return max(1, n // 3) if self.kind == "code" else n + (self.kind == "item")  # its "-"
 
 
 def split_units(hit: Hit) -> list[Unit]:
