@@ -9,6 +9,7 @@ from the file and the chunk's content, so an edited file re-embeds only the chun
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Iterable
@@ -17,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_document
-from ingest.documents import SkipFile, discover, load_document
+from ingest.documents import SkipFile, load_document
 from ingest.embedding import Encoder
+from ingest.files import path_text, read_file, scan, storable
 from ingest.store import FileRecord, IndexStore, file_key
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
@@ -70,20 +72,27 @@ class IngestReport:
         ]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _meta_value(v: Any) -> str | int | float | bool:
     if isinstance(v, (list, tuple, set)):
-        return ", ".join(str(x) for x in v)
-    if isinstance(v, (str, int, float, bool)):
+        return storable(", ".join(str(x) for x in v))
+    if isinstance(v, (int, float, bool)):
         return v
-    return str(v)
+    return storable(str(v))
+
+
+def _named(files: list[Path], report: IngestReport) -> list[tuple[Path, str]]:
+    """Each file with the path text the index knows it by; a second file whose name reads
+    the same (its undecodable bytes written as \\xNN) is skipped, never merged."""
+    out, taken = [], set()
+    for f in files:
+        text = path_text(f)
+        if text in taken:
+            report.skipped.append((text, "another file's name reads the same once undecodable "
+                                   "bytes are written as \\xNN; rename one of them"))
+            continue
+        taken.add(text)
+        out.append((f, text))
+    return out
 
 
 @dataclass
@@ -159,8 +168,10 @@ def run_ingest(
     report = IngestReport()
     max_tokens = min(chunk_max_tokens, encoder.max_seq_length)
     roots = [Path(p).expanduser() for p in paths]
-    files, missing = discover(roots)
-    report.missing = [(str(p), why) for p, why in missing]
+    found = scan(roots)
+    report.missing = [(path_text(p), why) for p, why in found.missing]
+    report.skipped = [(path_text(p), why) for p, why in found.skipped]
+    files = _named(found.files, report)
     with store.ingest_lock(lock_timeout, on_wait):
         if rebuild:
             store.reset()
@@ -169,19 +180,19 @@ def run_ingest(
         # Chunks without a manifest record exist only after a killed ingest; look for them
         # per new file only then (a where-filtered get costs O(index size) per file).
         orphans = store.count() != sum(r.chunks for r in records.values())
-        seen = {str(f) for f in files}
+        seen = {text for _, text in files}
         for root in roots:  # files deleted from an ingested folder leave the index
             if root.is_dir():
-                prefix = str(root.resolve()) + "/"
+                prefix = path_text(root.resolve()) + "/"
                 for path in records:
                     if path.startswith(prefix) and path not in seen:
                         store.drop_file(path)
                         report.removed.append(path)
         writer = _Writer(store, encoder, batch_size, report)
-        for n, f in enumerate(files):
+        for n, (f, text) in enumerate(files):
             if progress:
-                progress(n, len(files), f.name)
-            _ingest_one(f, records.get(str(f)), orphans, store, encoder, writer, report,
+                progress(n, len(files), Path(text).name)
+            _ingest_one(f, text, records.get(text), orphans, store, encoder, writer, report,
                         max_file_bytes, max_tokens, chunk_target_tokens)
         writer.flush()
         if progress:
@@ -192,21 +203,20 @@ def run_ingest(
     return report
 
 
-def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStore,
+def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store: IndexStore,
                 encoder: Encoder,
                 writer: _Writer, report: IngestReport, max_file_bytes: int, max_tokens: int,
                 target_tokens: int) -> None:
-    path = str(f)
+    """Ingest file ``f``, named ``path`` in the index (``path_text``)."""
     try:
-        size = f.stat().st_size
-        if size > max_file_bytes:
-            raise SkipFile(f"file is {size / 1e6:.1f} MB, over the "
-                           f"{max_file_bytes / 1e6:.1f} MB limit (max_file_mb)")
-        digest = sha256_file(f)
+        data = read_file(f, max_file_bytes)  # once: the hash and the text see the same bytes
+        size = len(data)
+        digest = hashlib.sha256(data).hexdigest()
         if old is not None and old.sha256 == digest:
             report.unchanged.append(path)
             return
-        doc = load_document(f, max_bytes=max_file_bytes)
+        doc = load_document(f, max_bytes=max_file_bytes, data=data)
+        doc = dataclasses.replace(doc, path=path, text=storable(doc.text))
     except SkipFile as exc:
         report.skipped.append((path, str(exc)))
         return
@@ -222,7 +232,7 @@ def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStor
         return
     key = file_key(path)
     existing = set(store.chunk_ids(path)) if old is not None or orphans else set()
-    title = str(doc.metadata.get("title") or f.stem)
+    title = storable(str(doc.metadata.get("title") or Path(path).stem))
     base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
     ids, seen_ids = [], set()
     for c in chunks:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexStoreError
+from ingest.files import path_text
 
 FILES_SUFFIX = "-files"
 # The manifest collection needs vectors too; one constant dimension is enough.
@@ -381,7 +382,12 @@ def wipe_embedded(index_dir: Path) -> None:
 
 
 def file_key(path: str) -> str:
-    """A stable short key for a source path (chunk ids and manifest ids derive from it)."""
+    """A stable short key for a source path (chunk ids and manifest ids derive from it).
+
+    The path is taken as the index names it (``path_text``: undecodable bytes of a file name
+    as ``\\xNN``), so any name the file system allows has a key, and the raw name and its
+    stored text have the same one.
+    """
     import hashlib
 
-    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha1(path_text(path).encode("utf-8")).hexdigest()[:20]
