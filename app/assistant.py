@@ -75,7 +75,8 @@ class Assistant:
     # -- collaborators ----------------------------------------------------------------------
     def _open_store(self) -> IndexStore:
         s = self.settings
-        return IndexStore(Path(s.index_dir), s.collection, s.chroma_host, s.chroma_port)
+        return IndexStore(Path(s.index_dir), s.collection, s.chroma_host, s.chroma_port,
+                          s.chroma_timeout)
 
     def _query_encoder(self) -> Encoder:
         # Queries always take the fast-loading backend when one exists: vectors are compatible.

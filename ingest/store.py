@@ -54,13 +54,14 @@ class IndexStore:
         index_dir: folder for the embedded store, the lock file and uploads.
         collection: base collection name.
         chroma_host/chroma_port: a Chroma server; empty host = embedded ``PersistentClient``.
+        chroma_timeout: seconds to connect to, and wait for each answer from, the server.
 
     Raises:
         IndexStoreError: the store cannot be opened (damaged files, server unreachable).
     """
 
     def __init__(self, index_dir: Path, collection: str = "opsqa", chroma_host: str = "",
-                 chroma_port: int = 8000):
+                 chroma_port: int = 8000, chroma_timeout: float = 30.0):
         self.index_dir = Path(index_dir)
         self.name = collection
         self.remote = bool(chroma_host)
@@ -76,8 +77,9 @@ class IndexStore:
             import chromadb
 
             if self.remote:
-                self.client = chromadb.HttpClient(
-                    host=chroma_host, port=chroma_port, settings=_chroma_settings())
+                from ingest.chroma_http import http_client
+
+                self.client = http_client(chroma_host, chroma_port, chroma_timeout)
             else:
                 (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(
@@ -98,8 +100,11 @@ class IndexStore:
         self.max_batch = int(self.client.get_max_batch_size())
 
     def damaged(self, what: str, exc: Exception) -> IndexStoreError:
+        if isinstance(exc, IndexStoreError):  # already says what happened, in one line
+            return exc
+        reason = (str(exc).strip().splitlines() or [""])[0][:300]
         return IndexStoreError(
-            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {exc}. "
+            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {reason}. "
             + ("Is `chroma run` up and reachable?" if self.remote else
                "If the folder is damaged, run `opsqa ingest --rebuild PATH...` to rebuild it."))
 
