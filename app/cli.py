@@ -59,8 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=["extractive", "local", "hosted"])
     _common(s)
 
-    s = sub.add_parser("serve", help="start the web chat UI (Gradio)")
+    s = sub.add_parser("serve", help="start the web chat UI (Gradio)",
+                       description="Serve the web chat UI. Beyond loopback it needs a login "
+                       "(OPSQA_AUTH=user:password) unless --insecure-no-auth is given.")
     s.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    s.add_argument("--insecure-no-auth", action="store_true",
+                   help="serve beyond loopback without a login: anyone who can reach the port "
+                   "can ask and read passages (uploads and deletes stay off without a login)")
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.add_argument("--share", choices=["no"], default="no",
                    help="public share links are off: opsqa stays on your network")
@@ -238,11 +243,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.ui import serve
+    from app.exposure import check_exposure
+    from app.settings import Settings
 
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    # Before anything is opened or imported: an exposed server without a login never starts.
+    check_exposure(Settings.load(**_settings_args(args), **extra), args.insecure_no_auth)
+    from app.ui import serve
+
     bot = _open(args, **extra)
-    serve(bot)
+    serve(bot, insecure_no_auth=args.insecure_no_auth)
     return 0
 
 
