@@ -18,6 +18,7 @@ from app.grounding import refusal_text, weigh_evidence
 from app.questions import Plan, clean_question, plan_question
 from app.retrieval import Hit, Retriever
 from app.settings import Settings
+from app.term import without_surrogates
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -173,7 +174,8 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
-        q = clean_question(question)
+        # Undecodable bytes (a terminal's \xff, a lone surrogate in JSON) are not words.
+        q = clean_question(without_surrogates(question))
         if not q:
             raise QuestionError("the question is empty: type a question about the documents")
         limit = self.settings.max_question_chars

@@ -16,6 +16,7 @@ import gradio as gr
 
 from app import Answer, Assistant, OpsqaError
 from app.conversation import Conversation
+from app.term import without_surrogates
 from app.ui_files import is_upload, store_upload
 from app.ui_render import (
     answer_json,
@@ -78,6 +79,7 @@ class Handlers:
         """Stream one answer into the chat; the conversation keeps follow-ups on topic."""
         history = list(history or [])
         conv = conv or self.bot.conversation()
+        message = without_surrogates(message or "")  # the echo must survive JSON too
         if not (message or "").strip():
             gr.Warning("Type a question about the documents first.")
             yield history, gr.update(), conv, ""
