@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -180,14 +181,7 @@ def run_ingest(
         # Chunks without a manifest record exist only after a killed ingest; look for them
         # per new file only then (a where-filtered get costs O(index size) per file).
         orphans = store.count() != sum(r.chunks for r in records.values())
-        seen = {text for _, text in files}
-        for root in roots:  # files deleted from an ingested folder leave the index
-            if root.is_dir():
-                prefix = path_text(root.resolve()) + "/"
-                for path in records:
-                    if path.startswith(prefix) and path not in seen:
-                        store.drop_file(path)
-                        report.removed.append(path)
+        _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
         writer = _Writer(store, encoder, batch_size, report)
         for n, (f, text) in enumerate(files):
             if progress:
@@ -201,6 +195,25 @@ def run_ingest(
             store.bump(encoder.model_id, encoder.dim)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _drop_gone(store: IndexStore, records: dict[str, FileRecord], roots: list[Path],
+               seen: set[str], orphans: bool, report: IngestReport) -> None:
+    """Files deleted from an ingested folder leave the index; so do chunks a killed ingest
+    left without a manifest record (``orphans``) whose file is gone or not ingested now."""
+    prefixes = tuple(path_text(r.resolve()) + "/" for r in roots if r.is_dir())
+    for path in records:
+        if path.startswith(prefixes) and path not in seen:
+            store.drop_file(path)
+            report.removed.append(path)
+    if not orphans:
+        return
+    keys = {file_key(p) for p in records}
+    for key, path in store.chunk_files().items():
+        if key not in keys and path not in seen and (
+                path.startswith(prefixes) or not os.path.lexists(path)):
+            store.drop_file(path)
+            report.removed.append(path)
 
 
 def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store: IndexStore,
@@ -218,17 +231,17 @@ def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store
         doc = load_document(f, max_bytes=max_file_bytes, data=data)
         doc = dataclasses.replace(doc, path=path, text=storable(doc.text))
     except SkipFile as exc:
-        report.skipped.append((path, str(exc)))
+        _skip(path, str(exc), old, store, report)
         return
     except OSError as exc:
-        report.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+        _skip(path, f"unreadable: {exc.strerror or exc}", old, store, report)
         return
     for w in doc.warnings:
         report.warnings.append((path, w))
     chunks = chunk_document(doc, encoder.count_tokens, max_tokens=max_tokens,
                             target_tokens=target_tokens)
     if not chunks:
-        report.skipped.append((path, "no text to index"))
+        _skip(path, "no text to index", old, store, report)
         return
     key = file_key(path)
     existing = set(store.chunk_ids(path)) if old is not None or orphans else set()
@@ -259,3 +272,14 @@ def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store
     report.chunks += len(chunks)
     writer.add([ids[i] for i in new], [chunks[i].text for i in new],
                [chunks[i].embed_text for i in new], [metas[i] for i in new], pending)
+
+
+def _skip(path: str, why: str, old: FileRecord | None, store: IndexStore,
+          report: IngestReport) -> None:
+    """A file that cannot be ingested; an indexed earlier version leaves the index with it
+    (the folder no longer holds that text, and a clean ingest would not have it)."""
+    if old is not None:
+        store.drop_file(path)
+        report.removed.append(path)
+        why += "; its earlier version was removed from the index"
+    report.skipped.append((path, why))

@@ -205,6 +205,18 @@ class IndexStore:
                 raise self.damaged("read", exc) from None
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
 
+    def chunk_files(self, page: int = 20000) -> dict[str, str]:
+        """``{file key: path}`` of every file that has chunks stored (metadata only)."""
+        out: dict[str, str] = {}
+        for off in range(0, self.count(), page):
+            try:
+                got = self.chunks.get(include=["metadatas"], limit=page, offset=off)
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            out.update((str(m.get("file", "")), str(m.get("path", "")))
+                       for m in got["metadatas"] or [])
+        return out
+
     def all_ids(self, page: int = 50000) -> list[str]:
         """Every chunk id (no text, metadata or vectors: cheap even at 100k chunks)."""
         out: list[str] = []
