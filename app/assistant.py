@@ -18,7 +18,6 @@ from app.grounding import refusal_text, weigh_evidence
 from app.questions import Plan, clean_question, plan_question
 from app.retrieval import Hit, Retriever
 from app.settings import Settings
-from app.term import without_surrogates
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -174,6 +173,8 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
+        from app.term import without_surrogates
+
         # Undecodable bytes (a terminal's \xff, a lone surrogate in JSON) are not words.
         q = clean_question(without_surrogates(question))
         if not q:

@@ -27,9 +27,12 @@ import ftfy
 import yaml
 
 from ingest.errors import SkipFile  # re-exported: part of this module's API
-from ingest.files import SUPPORTED_SUFFIXES as SUPPORTED_SUFFIXES  # re-exported
 from ingest.files import read_file, scan
 from ingest.formats import html_to_text, pdf_text
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+
+
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Document:
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """``ingest.files.scan`` as ``(files, errors)``: the supported regular files under
     ``paths``, and ``(path, reason)`` for named paths that do not exist or are unsupported."""
-    found = scan(paths)
+    found = scan(paths, SUPPORTED_SUFFIXES)
     return found.files, found.missing
 
 
@@ -93,7 +96,7 @@ def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = 
         heading = re.search(r"^# +(.+?)[ #]*$", body, re.M) if fmt != "pdf" else None
         meta["title"] = heading.group(1).strip() if heading else html_title or path.stem
     meta["format"] = fmt
-    return Document(str(path), body, meta, tuple(warnings))
+    return Document(str(path.resolve().as_posix()), body, meta, tuple(warnings))
 
 
 def _looks_binary(data: bytes) -> bool:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import SkipFile
-
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
 
 
 @dataclass
@@ -30,14 +28,16 @@ class Found:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def scan(paths: Iterable[str | Path]) -> Found:
-    """Expand files and folders into the supported regular files under them.
+def scan(paths: Iterable[str | Path], suffixes: Collection[str]) -> Found:
+    """Expand files and folders into the regular files of the given types under them.
 
     One file reached under several names (links) is listed once: under its own name when the
     walk meets it, else under the first link in sorted order.
 
     Args:
         paths: Files and folders; folders are walked recursively, hidden ones skipped.
+        suffixes: The file types to list (lower case, with the dot), e.g.
+            ``ingest.documents.SUPPORTED_SUFFIXES``.
 
     Returns:
         ``files``: sorted unique files (folders resolved, the last component as the user's
@@ -51,8 +51,8 @@ def scan(paths: Iterable[str | Path]) -> Found:
         if not path.exists() and not path.is_symlink():
             found.missing.append((path, "no such file or folder"))
         elif path.is_dir():
-            _walk(path.resolve(), candidates, found)
-        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            _walk(path.resolve(), suffixes, candidates, found)
+        elif path.suffix.lower() in suffixes:
             _add(path.parent.resolve() / path.name, candidates, found)
         else:
             found.missing.append((path, f"unsupported file type {path.suffix or '(none)'}"))
@@ -60,7 +60,7 @@ def scan(paths: Iterable[str | Path]) -> Found:
     return found
 
 
-def _walk(root: Path, candidates: list[Path], found: Found) -> None:
+def _walk(root: Path, suffixes: Collection[str], candidates: list[Path], found: Found) -> None:
     seen: set[tuple[int, int]] = set()  # (device, inode) of visited folders: stops symlink loops
 
     def unreadable(exc: OSError) -> None:
@@ -74,7 +74,7 @@ def _walk(root: Path, candidates: list[Path], found: Found) -> None:
         seen.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
-            if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
                 _add(Path(folder, name), candidates, found)
 
 

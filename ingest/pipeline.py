@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_document
-from ingest.documents import SkipFile, load_document
+from ingest.documents import SUPPORTED_SUFFIXES, SkipFile, load_document
 from ingest.embedding import Encoder
 from ingest.files import path_text, read_file, scan, storable
 from ingest.store import FileRecord, IndexStore, file_key
@@ -169,7 +169,7 @@ def run_ingest(
     report = IngestReport()
     max_tokens = min(chunk_max_tokens, encoder.max_seq_length)
     roots = [Path(p).expanduser() for p in paths]
-    found = scan(roots)
+    found = scan(roots, SUPPORTED_SUFFIXES)
     report.missing = [(path_text(p), why) for p, why in found.missing]
     report.skipped = [(path_text(p), why) for p, why in found.skipped]
     files = _named(found.files, report)

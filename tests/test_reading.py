@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.documents import SkipFile, load_document
+from ingest.documents import SUPPORTED_SUFFIXES, SkipFile, load_document
 from ingest.files import path_text, read_file, scan
 from ingest.store import file_key
 from tests.conftest import ROOT
@@ -147,6 +147,6 @@ def test_one_file_under_two_names_is_indexed_once(tmp_path):
     (docs / "sub" / "z.md").symlink_to(tmp_path / "out.md")
     write(tmp_path / "out.md", DOC.format(t="Outops", w="out"))
     (docs / "sub" / "y.md").symlink_to(tmp_path / "out.md")
-    found = scan([docs])
+    found = scan([docs], SUPPORTED_SUFFIXES)
     assert [f.relative_to(docs.resolve()).as_posix() for f in found.files] == [
         "a.md", "sub/y.md"]
