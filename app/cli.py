@@ -228,6 +228,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     bot = _open(args)
     chat = bot.conversation()
+    with contextlib.suppress(AttributeError, ValueError):  # stdin may not be a text stream
+        # Bytes the terminal cannot decode arrive as lone surrogates, which questions drop,
+        # instead of a UnicodeDecodeError from input() under a strict UTF-8 locale.
+        sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     print("opsqa chat: ask about the documents; /clear forgets the history, /quit leaves.")
     while True:
         try:

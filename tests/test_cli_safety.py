@@ -28,10 +28,11 @@ MARKUP_NAME = "[bold red]markup.md"  # no "/": a file name cannot hold one
 
 
 def cli(*args: str | bytes, stdin: str | None = None, env: dict[str, str] | None = None,
-        timeout: float = 180) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, input=(
-        stdin.encode() if stdin is not None else None), capture_output=True, timeout=timeout,
-        env={**os.environ, **(env or {})})
+        timeout: float = 180, input_bytes: bytes | None = None
+        ) -> subprocess.CompletedProcess[bytes]:
+    data = input_bytes if input_bytes is not None else stdin.encode() if stdin is not None else None
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, input=data,
+                          capture_output=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,13 @@ def test_undecodable_question_on_the_cli_is_answered(corpus_index):
     assert r.returncode == 0, r.stderr.decode()
     answer = json.loads(r.stdout)
     assert not answer["refused"] and "GitOps" in answer["text"]
+
+
+def test_undecodable_bytes_typed_into_chat_are_dropped(corpus_index):
+    r = cli("chat", "--index-dir", str(corpus_index), env={
+        "PYTHONIOENCODING": "utf-8:strict"}, input_bytes=b"What is \xff\xfe GitOps?\n/quit\n")
+    assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr.decode()
+    assert b"opsqa> GitOps" in r.stdout, r.stdout.decode()
 
 
 @pytest.mark.parametrize("question", ["What is \ud800 GitOps?", "\udcff\udcfe", "\ud83d\ude80 GitOps"])
