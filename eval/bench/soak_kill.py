@@ -209,7 +209,7 @@ def compare(rec: dict[str, Any], ref: dict[str, Any], ties: list[str]) -> list[s
 def kill_rounds(work: Path, base_index: Path, kills: int, rng: Any, timeout: float,
                 log_line: Any) -> dict[str, Any]:
     """Run rounds until ``kills`` kills landed (at most 3x as many rounds); the tally."""
-    from eval.bench.soak_fuzz import make_folder, term_for, words
+    from eval.bench.soak_fuzz import make_folder, words
 
     index, folder_root, log = work / "kill-index", work / "kill-docs", work / "kill.log"
     shutil.copytree(base_index, index)
@@ -236,33 +236,46 @@ def kill_rounds(work: Path, base_index: Path, kills: int, rng: Any, timeout: flo
             log_line(f"round {rounds}: {phase} #{nth}: {res['outcome']}")
             continue
         tally["landed"][res["landed"].rsplit(" #", 1)[0]] += 1
-        ref = work / "kill-ref"
-        shutil.rmtree(ref, ignore_errors=True)
-        shutil.copytree(base_index, ref)
-        qs = [BASE_QUESTION] + [f"What is {term_for(100_000 + rounds * 3 + k)}?" for k in range(2)]
-        ask = [a for q in qs for a in ("--ask", q)]
-        with ThreadPoolExecutor(2) as pool:  # the recovery and the clean ingest side by side
-            procs = list(pool.map(lambda d, ask=ask: run_child(
-                ["facts", str(d), "--ingest", str(folder_root), *ask], timeout), (index, ref)))
-        if any(rc is None for rc, _, _ in procs):
-            tally["hangs"] += 1
-            continue
-        if any(rc != 0 for rc, _, _ in procs):
-            tally["crashes"] += 1
-            tally["notes"].append(next(e for rc, _, e in procs if rc)[-500:])
-            continue
-        rec, ref_facts = (json.loads(out.strip().splitlines()[-1]) for _, out, _ in procs)
-        ties: list[str] = []
-        problems = compare(rec, ref_facts, ties)
-        tally["ties"] += len(ties)
-        if rec["pre"] != [False, "gitops.md"]:
-            problems.append(f"killed index answered {rec['pre']}")
+        problems = _recover_and_compare(work, base_index, index, folder_root, rounds, timeout,
+                                        tally)
+        if problems is None:
+            continue  # a hang or crash, counted
         tally["mismatches" if problems else "survived"] += 1
         if problems:
             tally["notes"].append(f"round {rounds} ({res['landed']}): {', '.join(problems)}")
         log_line(f"round {rounds}: killed {res['landed']}: "
                  f"{'MISMATCH ' + ', '.join(problems) if problems else 'equal to a clean ingest'}")
     return tally
+
+
+def _recover_and_compare(work: Path, base_index: Path, index: Path, folder: Path, rnd: int,
+                         timeout: float, tally: dict[str, Any]) -> list[str] | None:
+    """Recover the killed index and ingest the same files cleanly into a copy of the base,
+    side by side; what differs (None after a hang or crash, which ``tally`` counts)."""
+    from eval.bench.soak_fuzz import term_for
+
+    ref = work / "kill-ref"
+    shutil.rmtree(ref, ignore_errors=True)
+    shutil.copytree(base_index, ref)
+    qs = [BASE_QUESTION] + [f"What is {term_for(100_000 + rnd * 3 + k)}?" for k in range(2)]
+    ask = [a for q in qs for a in ("--ask", q)]
+    with ThreadPoolExecutor(2) as pool:
+        procs = list(pool.map(lambda d: run_child(
+            ["facts", str(d), "--ingest", str(folder), *ask], timeout), (index, ref)))
+    if any(rc is None for rc, _, _ in procs):
+        tally["hangs"] += 1
+        return None
+    if any(rc != 0 for rc, _, _ in procs):
+        tally["crashes"] += 1
+        tally["notes"].append(next(e for rc, _, e in procs if rc)[-500:])
+        return None
+    rec, clean = (json.loads(out.strip().splitlines()[-1]) for _, out, _ in procs)
+    ties: list[str] = []
+    problems = compare(rec, clean, ties)
+    tally["ties"] += len(ties)
+    if rec["pre"] != [False, "gitops.md"]:
+        problems.append(f"killed index answered {rec['pre']}")
+    return problems
 
 
 if __name__ == "__main__":
