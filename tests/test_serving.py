@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,7 +122,11 @@ def test_insecure_flag_serves_but_uploads_and_deletes_stay_off(started, tmp_path
 
 def test_start_up_output_never_suggests_share(started):
     url, proc = started()
-    out = stop(proc)
+    first: list[str] = []  # the server answers before launch() returns and the line prints
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(120)
+    out = "".join(first) + stop(proc)
     assert f"opsqa UI on {url}" in out, out
     assert "share=True" not in out and "public link" not in out, out
 
