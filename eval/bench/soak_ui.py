@@ -97,6 +97,17 @@ def _request(client: Any, rng: random.Random, action: str, tmp: Path, n: int) ->
     return client.submit(handle_file(str(f)), name, api_name="/upload"), rng.random() < 0.5
 
 
+def _failed(action: str, exc: Exception) -> tuple[str, str]:
+    """(tally key, note) for a request that raised: the server's "Something went wrong" is a
+    crash, a transport failure or an empty message an error, a clear message a handled input."""
+    text = str(exc)
+    if INTERNAL[:30] in text:
+        return "crashes", f"{action}: {text}"
+    if "Connection" in type(exc).__name__ or not text.strip():
+        return "errors", f"{action}: {type(exc).__name__}: {text}"
+    return "handled", ""
+
+
 def client_loop(url: str, n: int, deadline: float, seed: int, hang_s: float, tmp: Path,
                 tally: Tally) -> None:
     from gradio_client import Client
@@ -117,13 +128,7 @@ def client_loop(url: str, n: int, deadline: float, seed: int, hang_s: float, tmp
             tally.add("hangs", f"{action}: no answer in {hang_s:.0f} s")
             continue
         except Exception as exc:  # noqa: BLE001 - gr.Error arrives as a plain exception
-            text = str(exc)
-            if INTERNAL[:30] in text:
-                tally.add("crashes", f"{action}: {text}")
-            elif "Connection" in type(exc).__name__ or not text.strip():
-                tally.add("errors", f"{action}: {type(exc).__name__}: {text}")
-            else:
-                tally.add("handled")  # a clear message for a bad input
+            tally.add(*_failed(action, exc))
             continue
         problem = _check(action, result)
         tally.add("errors" if problem else "handled", f"{action}: {problem}" if problem else "")
@@ -131,8 +136,8 @@ def client_loop(url: str, n: int, deadline: float, seed: int, hang_s: float, tmp
             try:
                 client.predict(result["file"], api_name="/delete")
                 tally.add("handled")
-            except Exception as exc:  # noqa: BLE001
-                tally.add("errors", f"delete: {exc}")
+            except Exception as exc:  # noqa: BLE001 - another client may have deleted it
+                tally.add(*_failed("delete", exc))
 
 
 def drive(index: Path, work: Path, clients: int, seconds: float, seed: int, hang_s: float,
