@@ -275,7 +275,26 @@ def _recover_and_compare(work: Path, base_index: Path, index: Path, folder: Path
     tally["ties"] += len(ties)
     if rec["pre"] != [False, "gitops.md"]:
         problems.append(f"killed index answered {rec['pre']}")
+    if any(p.startswith("answer to") for p in problems):
+        problems.insert(0, _fresh_lexical_verdict(work, index, rec, clean, timeout))
     return problems
+
+
+def _fresh_lexical_verdict(work: Path, index: Path, rec: dict[str, Any], clean: dict[str, Any],
+                           timeout: float) -> str:
+    """Ask the differing questions again on a copy of the recovered index whose lexical side
+    is built afresh: tells a lexical snapshot's history from a difference in the store."""
+    fresh = work / "kill-fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(index, fresh, ignore=shutil.ignore_patterns("lexical"))
+    qs = [q for q in rec["answers"] if rec["answers"][q]["answer"] != clean["answers"][q]["answer"]]
+    rc, out, _ = run_child(["facts", str(fresh), *[a for q in qs for a in ("--ask", q)]], timeout)
+    if rc != 0:
+        return "(no verdict: the fresh-lexical check failed)"
+    again = json.loads(out.strip().splitlines()[-1])["answers"]
+    same = sum(again[q]["answer"] == clean["answers"][q]["answer"] for q in qs)
+    return (f"[same store, lexical side rebuilt: {same} of {len(qs)} differing answers then "
+            "equal the clean ingest's]")
 
 
 if __name__ == "__main__":
