@@ -86,7 +86,8 @@ class Assistant:
     # -- collaborators ----------------------------------------------------------------------
     def _open_store(self) -> IndexStore:
         s = self.settings
-        return IndexStore(Path(s.index_dir), s.collection, s.chroma_host, s.chroma_port)
+        return IndexStore(Path(s.index_dir), s.collection, s.chroma_host, s.chroma_port,
+                          s.chroma_timeout)
 
     def _query_encoder(self) -> Encoder:
         # Queries always take the fast-loading backend when one exists: vectors are compatible.
@@ -202,7 +203,10 @@ class Assistant:
     def _check(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
-        q = clean_question(question)
+        from app.term import without_surrogates
+
+        # Undecodable bytes (a terminal's \xff, a lone surrogate in JSON) are not words.
+        q = clean_question(without_surrogates(question))
         if not q:
             raise QuestionError("the question is empty: type a question about the documents")
         limit = self.settings.max_question_chars

@@ -60,8 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=["extractive", "local", "hosted"])
     _common(s)
 
-    s = sub.add_parser("serve", help="start the web chat UI (Gradio)")
+    s = sub.add_parser("serve", help="start the web chat UI (Gradio)",
+                       description="Serve the web chat UI. Beyond loopback it needs a login "
+                       "(OPSQA_AUTH=user:password) unless --insecure-no-auth is given.")
     s.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    s.add_argument("--insecure-no-auth", action="store_true",
+                   help="serve beyond loopback without a login: anyone who can reach the port "
+                   "can ask and read passages (uploads and deletes stay off without a login)")
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.add_argument("--share", choices=["no"], default="no",
                    help="public share links are off: opsqa stays on your network")
@@ -74,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
-    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui",
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     return p
@@ -92,11 +97,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from app.errors import OpsqaError
+    from app.term import for_terminal, stdout_closed
 
     try:
-        return int(HANDLERS[args.command](args) or 0)
+        rc = int(HANDLERS[args.command](args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return rc
+    except BrokenPipeError:
+        return stdout_closed()
     except OpsqaError as exc:
-        print(f"opsqa: error: {exc}", file=sys.stderr)
+        print(f"opsqa: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("opsqa: interrupted", file=sys.stderr)
@@ -118,6 +128,8 @@ def _progress_bar() -> tuple[Any, Any]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from app.term import for_terminal
+
     console = Console(stderr=True)
     bar = Progress(TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("files"), TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -125,10 +137,11 @@ def _progress_bar() -> tuple[Any, Any]:
     state: dict[str, Any] = {}
 
     def update(done: int, total: int, what: str) -> None:
+        what = for_terminal(what[:40], one_line=True, markup=True)
         if "task" not in state:
             bar.start()
             state["task"] = bar.add_task(what, total=total)
-        bar.update(state["task"], completed=done, total=total, description=what[:40])
+        bar.update(state["task"], completed=done, total=total, description=what)
 
     def close() -> None:
         if "task" in state:
@@ -143,6 +156,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from app.assistant import Assistant
     from app.settings import Settings
+    from app.term import for_terminal
     from ingest.store import wipe_embedded
 
     console = Console(stderr=True)
@@ -159,12 +173,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                             on_wait=lambda: console.print("another ingest is running; waiting"))
     finally:
         done()
-    for path, why in report.missing:
-        console.print(f"[red]error[/]: {path}: {why}")
-    for path, why in report.skipped:
-        console.print(f"[yellow]skipped[/]: {path}: {why}")
-    for path, why in report.warnings:
-        console.print(f"[yellow]warning[/]: {path}: {why}")
+    for label, rows in (("[red]error[/]", report.missing), ("[yellow]skipped[/]", report.skipped),
+                        ("[yellow]warning[/]", report.warnings)):
+        for path, why in rows:
+            console.print(f"{label}: {for_terminal(path, one_line=True, markup=True)}: "
+                          f"{for_terminal(why, one_line=True, markup=True)}")
     table = Table(title="ingest summary", show_header=False)
     for label, value in report.rows():
         table.add_row(label, value)
@@ -194,25 +207,32 @@ def _folder_lock(index_dir: Path) -> Iterator[None]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from app.term import for_terminal, json_for_terminal, source_line
+
     bot = _open(args)
     answer = bot.ask(args.question, mode=args.mode)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json_for_terminal(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)))
         return 0
-    print(answer.text)
+    print(for_terminal(answer.text))
     if answer.sources:
         print()
         for i, s in enumerate(answer.sources, 1):
-            print(f"[{i}] {s.title} — {s.section or '(top)'} ({Path(s.path).name}, "
+            print(f"[{i}] {source_line(s)} ({for_terminal(Path(s.path).name, one_line=True)}, "
                   f"score {s.score:.2f})")
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from app.errors import QuestionError
+    from app.term import for_terminal, source_line
 
     bot = _open(args)
     chat = bot.conversation()
+    with contextlib.suppress(AttributeError, ValueError):  # stdin may not be a text stream
+        # Bytes the terminal cannot decode arrive as lone surrogates, which questions drop,
+        # instead of a UnicodeDecodeError from input() under a strict UTF-8 locale.
+        sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     print("opsqa chat: ask about the documents; /clear forgets the history, /quit leaves.")
     while True:
         try:
@@ -231,26 +251,33 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             answer = chat.ask(q, mode=args.mode)
         except QuestionError as exc:
-            print(f"opsqa: {exc}")
+            print(f"opsqa: {for_terminal(exc)}")
             continue
-        print(f"opsqa> {answer.text}")
+        print(f"opsqa> {for_terminal(answer.text)}")
         for i, s in enumerate(answer.sources[:5], 1):
-            print(f"   [{i}] {s.title} — {s.section or '(top)'}")
+            print(f"   [{i}] {source_line(s)}")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.ui import serve
+    from app.exposure import check_exposure
+    from app.settings import Settings
 
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    # Before anything is opened or imported: an exposed server without a login never starts.
+    check_exposure(Settings.load(**_settings_args(args), **extra), args.insecure_no_auth)
+    from app.ui import serve
+
     bot = _open(args, **extra)
-    serve(bot)
+    serve(bot, insecure_no_auth=args.insecure_no_auth)
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from app.term import for_terminal
+
     bot = _open(args, auto_ingest=False)
     for k, v in bot.status().items():
-        print(f"{k:12} {v}")
+        print(f"{k:12} {for_terminal(v, one_line=True)}")
     return 0
 
 

@@ -1,11 +1,15 @@
 """One settings object: defaults < opsqa.toml < OPSQA_* environment < explicit arguments.
 
 Nothing else in opsqa reads the environment. The settings are read once (``Settings.load``)
-and passed down; a broken opsqa.toml or a bad value becomes a ``ConfigError`` that names it.
+and passed down; a broken opsqa.toml, an ``OPSQA_CONFIG`` that names no file, or a bad value
+becomes a ``ConfigError`` that names it, and an ``OPSQA_*`` variable that is no setting (a
+typo such as ``OPSQA_TOPK``) is reported with the closest real one.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -25,9 +29,42 @@ DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 Mode = Literal["extractive", "local", "hosted"]
 
 
+log = logging.getLogger("opsqa.settings")
+_WARNED: set[str] = set()  # unknown variables already reported by this process
+
+
 def _config_file() -> Path:
     # The one environment read outside pydantic: where the config file lives.
-    return Path(os.environ.get("OPSQA_CONFIG", "opsqa.toml"))
+    return Path(os.environ.get("OPSQA_CONFIG") or "opsqa.toml")
+
+
+def _check_config_file() -> None:
+    """An ``OPSQA_CONFIG`` that names no file is an error, not a silent fallback to defaults.
+
+    Raises:
+        ConfigError: the named path does not exist or is not a file.
+    """
+    named = os.environ.get("OPSQA_CONFIG")
+    if not named:
+        return
+    path = Path(named)
+    if not path.exists():
+        raise ConfigError(f"OPSQA_CONFIG names {path}, which does not exist")
+    if not path.is_file():
+        raise ConfigError(f"OPSQA_CONFIG names {path}, which is not a file (a TOML file is needed)")
+
+
+def _warn_unknown_env(fields: list[str]) -> None:
+    """Report each ``OPSQA_*`` variable that is no setting once, naming the closest setting."""
+    known = {f"OPSQA_{f.upper()}" for f in fields} | {"OPSQA_CONFIG"}
+    for key in sorted(os.environ):
+        name = key.upper()
+        if not name.startswith("OPSQA_") or name in known or key in _WARNED:
+            continue
+        _WARNED.add(key)
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "`opsqa --help` lists the settings"
+        log.warning("opsqa: warning: %s is not a setting and is ignored; %s", key, hint)
 
 
 class Settings(BaseSettings):
@@ -42,6 +79,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".opsqa"), description="Embedded index, uploads and models")
     chroma_host: str = Field("", description="Chroma server host; empty = embedded store")
     chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_timeout: float = Field(30.0, gt=0, description="Seconds to connect to, and wait for "
+                                  "each answer from, a Chroma server")
     collection: str = Field("opsqa", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
 
     # Embedding and chunking
@@ -97,8 +136,11 @@ class Settings(BaseSettings):
         """Build settings from all sources; explicit ``overrides`` win.
 
         Raises:
-            ConfigError: unknown setting, bad value, or an unreadable opsqa.toml.
+            ConfigError: unknown setting, bad value, an unreadable opsqa.toml, or an
+                OPSQA_CONFIG that names no file.
         """
+        _check_config_file()
+        _warn_unknown_env(list(cls.model_fields))
         overrides = {k: v for k, v in overrides.items() if v is not None}
         try:
             return cls(**overrides)

@@ -1,13 +1,15 @@
 """The Gradio web UI: chat with cited sources, a compare view, and the documents tab.
 
 Layout only: the actions live in ``app.ui_handlers`` and all escaping in ``app.ui_render``.
-Serving is loopback by default, never shared, optional basic auth from settings, and the
-queue bounds how many answers run at once. Named API endpoints (ask, stream, follow_up,
-upload, delete, documents, status) make the same actions scriptable with gradio_client.
+Serving is loopback by default, never shared, optional basic auth from settings (required
+beyond loopback, see ``app.exposure``), and the queue bounds how many answers run at once.
+Named API endpoints (ask, stream, follow_up, upload, delete, documents, status) make the
+same actions scriptable with gradio_client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -16,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 
 from app import Assistant, ConfigError  # noqa: E402
+from app.exposure import check_exposure, writes_refused  # noqa: E402
 from app.ui_files import ALLOWED_SUFFIXES  # noqa: E402
 from app.ui_handlers import Handlers, example_questions, topic_choices  # noqa: E402
 from app.ui_render import CSS, documents_html, sources_html, status_markdown  # noqa: E402
@@ -31,7 +34,7 @@ def build_ui(bot: Assistant) -> gr.Blocks:
     Returns:
         The ``gr.Blocks`` app, queued with ``settings.concurrency_limit``.
     """
-    h = Handlers(bot)
+    h = Handlers(bot, writes_off=writes_refused(bot.settings))
     modes = bot.modes() or ["extractive"]
     default_mode = bot.mode if bot.mode in modes else modes[0]
     records = bot.documents()
@@ -173,9 +176,37 @@ def launch_options(bot: Assistant) -> dict[str, object]:
     return opts
 
 
-def serve(bot: Assistant) -> None:
-    """Serve the UI until interrupted (blocking)."""
+def serve(bot: Assistant, insecure_no_auth: bool = False) -> None:
+    """Serve the UI until interrupted (blocking).
+
+    Raises:
+        ConfigError: exposed beyond loopback without auth (see ``app.exposure``), or the
+            server cannot listen on its host and port or reach itself there.
+    """
+    check_exposure(bot.settings, insecure_no_auth)
     demo = build_ui(bot)
     opts = launch_options(bot)
-    log.info("opsqa UI on http://%s:%s", opts["server_name"], opts["server_port"])
-    demo.launch(**opts)  # type: ignore[arg-type]
+    where = f"{opts['server_name']}:{opts['server_port']}"
+    try:
+        # quiet: gradio's own start-up lines suggest share=True, which opsqa never does.
+        demo.launch(**opts, quiet=True, prevent_thread_lock=True)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - gradio raises OSError, ValueError, httpx errors
+        with contextlib.suppress(Exception):
+            demo.close()
+        raise ConfigError(f"cannot serve the UI on {where}: {_launch_problem(exc)}") from None
+    print(f"opsqa UI on {demo.local_url} (Ctrl+C stops it)", flush=True)
+    demo.block_thread()
+
+
+def _launch_problem(exc: Exception) -> str:
+    """One line for a failed launch (gradio's own messages suggest share=True or env vars)."""
+    import httpx
+
+    text = str(exc)
+    if isinstance(exc, OSError) and "empty port" in text:
+        return "the port is in use or not allowed; choose another with --port"
+    if isinstance(exc, httpx.HTTPError) or "localhost is not accessible" in text:
+        reason = (text.strip().splitlines() or [type(exc).__name__])[0]
+        return (f"it cannot reach itself over loopback ({reason}); is the loopback "
+                "interface up, and no proxy (HTTP_PROXY) in the way?")
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:300]

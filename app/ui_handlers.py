@@ -16,6 +16,7 @@ import gradio as gr
 
 from app import Answer, Assistant, OpsqaError
 from app.conversation import Conversation
+from app.term import without_surrogates
 from app.ui_files import is_upload, store_upload
 from app.ui_render import (
     answer_json,
@@ -52,10 +53,16 @@ def _pieces(text: str, words: int = 4) -> Iterator[str]:
 
 
 class Handlers:
-    """The UI's actions over one ``Assistant``."""
+    """The UI's actions over one ``Assistant``; ``writes_off``: why uploads and deletes are
+    refused ("" when they are allowed)."""
 
-    def __init__(self, bot: Assistant):
+    def __init__(self, bot: Assistant, writes_off: str = ""):
         self.bot = bot
+        self.writes_off = writes_off
+
+    def _may_write(self) -> None:
+        if self.writes_off:
+            raise OpsqaError(self.writes_off)
 
     def _mode(self, mode: str | None) -> str | None:
         return mode or None
@@ -71,6 +78,7 @@ class Handlers:
         """Stream one answer into the chat; the conversation keeps follow-ups on topic."""
         history = list(history or [])
         conv = conv or self.bot.conversation()
+        message = without_surrogates(message or "")  # the echo must survive JSON too
         if not (message or "").strip():
             gr.Warning("Type a question about the documents first.")
             yield history, gr.update(), conv, ""
@@ -150,6 +158,7 @@ class Handlers:
 
     # -- documents ---------------------------------------------------------------------------
     def _ingest_one(self, tmp: str, name: str, progress: Any = None) -> dict[str, Any]:
+        self._may_write()
         s = self.bot.settings
         dest = store_upload(tmp, name, s.index_dir, s.upload_max_mb)
 
@@ -174,6 +183,7 @@ class Handlers:
         }
 
     def _remove(self, path: str) -> int:
+        self._may_write()
         known = {r.path for r in self.bot.documents()}
         if path not in known:
             raise OpsqaError(f"{path!r} is not in the index; refresh the list and pick again")

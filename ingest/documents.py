@@ -16,7 +16,6 @@ import bisect
 import codecs
 import datetime as dt
 import html
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ import yaml
 
 from ingest.blocks import Block, join_blocks, looks_like_heading, markdown_blocks, text_blocks
 from ingest.errors import SkipFile  # re-exported: part of this module's API
+from ingest.files import read_file, scan
 from ingest.formats import html_to_text, pdf_text
 from ingest.readers import READERS
 
@@ -56,71 +56,30 @@ class Document:
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Expand files and folders into the resolved, supported files under them.
-
-    Args:
-        paths: Files and folders; folders are walked recursively, hidden ones skipped.
-
-    Returns:
-        ``(files, errors)``: sorted unique files, and ``(path, reason)`` for paths that
-        do not exist or are files of an unsupported type.
-    """
-    files: set[Path] = set()
-    errors: list[tuple[Path, str]] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if not path.exists():
-            errors.append((path, "no such file or folder"))
-        elif path.is_dir():
-            files.update(_walk(path.resolve()))
-        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-            files.add(path.resolve())
-        else:
-            errors.append((path, f"unsupported file type {path.suffix or '(none)'}"))
-    return sorted(files), errors
+    """``ingest.files.scan`` as ``(files, errors)``: the supported regular files under
+    ``paths``, and ``(path, reason)`` for named paths that do not exist or are unsupported."""
+    found = scan(paths, SUPPORTED_SUFFIXES)
+    return found.files, found.missing
 
 
-def _walk(root: Path) -> Iterable[Path]:
-    seen: set[tuple[int, int]] = set()  # (device, inode) of visited folders: stops symlink loops
-    for folder, dirs, names in os.walk(root, followlinks=True):
-        st = os.stat(folder)
-        if (st.st_dev, st.st_ino) in seen:
-            dirs[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            path = Path(folder, name)
-            supported = path.suffix.lower() in SUPPORTED_SUFFIXES
-            # is_file() is False for dangling symlinks
-            if supported and not name.startswith(".") and path.is_file():
-                yield path.resolve()
-
-
-def load_document(path: Path, max_bytes: int = 20_000_000) -> Document:
+def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = None) -> Document:
     """Read, decode and clean one file.
 
     Args:
         path: The file to read; its suffix picks the format.
         max_bytes: Larger files are skipped before being read.
+        data: The file's bytes when the caller has read them already (``read_file``).
 
     Returns:
         The cleaned Document with metadata (``title`` and ``format`` always present).
 
     Raises:
-        SkipFile: too large, unreadable, binary, empty after cleaning, or a PDF that is
-            encrypted, broken or has no extractable text.
+        SkipFile: not a regular file, too large, unreadable, binary, empty after cleaning,
+            or a PDF that is encrypted, broken or has no extractable text.
     """
     path = Path(path)
-    try:
-        size = os.stat(path).st_size
-        if size > max_bytes:
-            raise SkipFile(
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (max_file_mb)"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SkipFile(f"cannot read file: {exc.strerror or exc}") from exc
+    if data is None:
+        data = read_file(path, max_bytes)
     suffix = path.suffix.lower()
     meta: dict[str, Any] = {}
     warnings: list[str] = []

@@ -9,7 +9,9 @@ from the file and the chunk's content, so an edited file re-embeds only the chun
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_document
-from ingest.documents import SkipFile, discover, load_document
+from ingest.documents import SUPPORTED_SUFFIXES, SkipFile, load_document
 from ingest.embedding import Encoder
+from ingest.files import path_text, read_file, scan, storable
 from ingest.store import FileRecord, IndexStore, file_key
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
@@ -74,20 +77,27 @@ class IngestReport:
         ]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _meta_value(v: Any) -> str | int | float | bool:
     if isinstance(v, (list, tuple, set)):
-        return ", ".join(str(x) for x in v)
-    if isinstance(v, (str, int, float, bool)):
+        return storable(", ".join(str(x) for x in v))
+    if isinstance(v, (int, float, bool)):
         return v
-    return str(v)
+    return storable(str(v))
+
+
+def _named(files: list[Path], report: IngestReport) -> list[tuple[Path, str]]:
+    """Each file with the path text the index knows it by; a second file whose name reads
+    the same (its undecodable bytes written as \\xNN) is skipped, never merged."""
+    out, taken = [], set()
+    for f in files:
+        text = path_text(f)
+        if text in taken:
+            report.skipped.append((text, "another file's name reads the same once undecodable "
+                                   "bytes are written as \\xNN; rename one of them"))
+            continue
+        taken.add(text)
+        out.append((f, text))
+    return out
 
 
 @dataclass
@@ -163,8 +173,10 @@ def run_ingest(
     report = IngestReport()
     max_tokens = min(chunk_max_tokens, encoder.max_seq_length)
     roots = [Path(p).expanduser() for p in paths]
-    files, missing = discover(roots)
-    report.missing = [(str(p), why) for p, why in missing]
+    found = scan(roots, SUPPORTED_SUFFIXES)
+    report.missing = [(path_text(p), why) for p, why in found.missing]
+    report.skipped = [(path_text(p), why) for p, why in found.skipped]
+    files = _named(found.files, report)
     with store.ingest_lock(lock_timeout, on_wait):
         if rebuild:
             store.reset()
@@ -173,19 +185,12 @@ def run_ingest(
         # Chunks without a manifest record exist only after a killed ingest; look for them
         # per new file only then (a where-filtered get costs O(index size) per file).
         orphans = store.count() != sum(r.chunks for r in records.values())
-        seen = {str(f) for f in files}
-        for root in roots:  # files deleted from an ingested folder leave the index
-            if root.is_dir():
-                prefix = str(root.resolve()) + "/"
-                for path in records:
-                    if path.startswith(prefix) and path not in seen:
-                        store.drop_file(path)
-                        report.removed.append(path)
+        _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
         writer = _Writer(store, encoder, batch_size, report)
-        for n, f in enumerate(files):
+        for n, (f, text) in enumerate(files):
             if progress:
-                progress(n, len(files), f.name)
-            _ingest_one(f, records.get(str(f)), orphans, store, encoder, writer, report,
+                progress(n, len(files), Path(text).name)
+            _ingest_one(f, text, records.get(text), orphans, store, encoder, writer, report,
                         max_file_bytes, max_tokens, chunk_target_tokens)
         writer.flush()
         if progress:
@@ -196,37 +201,55 @@ def run_ingest(
     return report
 
 
-def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStore,
+def _drop_gone(store: IndexStore, records: dict[str, FileRecord], roots: list[Path],
+               seen: set[str], orphans: bool, report: IngestReport) -> None:
+    """Files deleted from an ingested folder leave the index; so do chunks a killed ingest
+    left without a manifest record (``orphans``) whose file is gone or not ingested now."""
+    prefixes = tuple(path_text(r.resolve()) + "/" for r in roots if r.is_dir())
+    for path in records:
+        if path.startswith(prefixes) and path not in seen:
+            store.drop_file(path)
+            report.removed.append(path)
+    if not orphans:
+        return
+    keys = {file_key(p) for p in records}
+    for key, path in store.chunk_files().items():
+        if key not in keys and path not in seen and (
+                path.startswith(prefixes) or not os.path.lexists(path)):
+            store.drop_file(path)
+            report.removed.append(path)
+
+
+def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store: IndexStore,
                 encoder: Encoder,
                 writer: _Writer, report: IngestReport, max_file_bytes: int, max_tokens: int,
                 target_tokens: int) -> None:
-    path = str(f)
+    """Ingest file ``f``, named ``path`` in the index (``path_text``)."""
     try:
-        size = f.stat().st_size
-        if size > max_file_bytes:
-            raise SkipFile(f"file is {size / 1e6:.1f} MB, over the "
-                           f"{max_file_bytes / 1e6:.1f} MB limit (max_file_mb)")
-        digest = sha256_file(f)
+        data = read_file(f, max_file_bytes)  # once: the hash and the text see the same bytes
+        size = len(data)
+        digest = hashlib.sha256(data).hexdigest()
         if old is not None and old.sha256 == digest and old.version == VERSION:
             report.unchanged.append(path)
             return
-        doc = load_document(f, max_bytes=max_file_bytes)
+        doc = load_document(f, max_bytes=max_file_bytes, data=data)
+        doc = dataclasses.replace(doc, path=path, text=storable(doc.text))
     except SkipFile as exc:
-        report.skipped.append((path, str(exc)))
+        _skip(path, str(exc), old, store, report)
         return
     except OSError as exc:
-        report.skipped.append((path, f"unreadable: {exc.strerror or exc}"))
+        _skip(path, f"unreadable: {exc.strerror or exc}", old, store, report)
         return
     for w in doc.warnings:
         report.warnings.append((path, w))
     chunks = chunk_document(doc, encoder.count_tokens, max_tokens=max_tokens,
                             target_tokens=target_tokens)
     if not chunks:
-        report.skipped.append((path, "no text to index"))
+        _skip(path, "no text to index", old, store, report)
         return
     key = file_key(path)
     existing = set(store.chunk_ids(path)) if old is not None or orphans else set()
-    title = str(doc.metadata.get("title") or f.stem)
+    title = storable(str(doc.metadata.get("title") or Path(path).stem))
     base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
     ids, seen_ids = [], set()
     for c in chunks:
@@ -254,3 +277,14 @@ def _ingest_one(f: Path, old: FileRecord | None, orphans: bool, store: IndexStor
     report.chunks += len(chunks)
     writer.add([ids[i] for i in new], [chunks[i].text for i in new],
                [chunks[i].embed_text for i in new], [metas[i] for i in new], pending)
+
+
+def _skip(path: str, why: str, old: FileRecord | None, store: IndexStore,
+          report: IngestReport) -> None:
+    """A file that cannot be ingested; an indexed earlier version leaves the index with it
+    (the folder no longer holds that text, and a clean ingest would not have it)."""
+    if old is not None:
+        store.drop_file(path)
+        report.removed.append(path)
+        why += "; its earlier version was removed from the index"
+    report.skipped.append((path, why))

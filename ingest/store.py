@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import IndexStoreError
+from ingest.files import path_text
 
 FILES_SUFFIX = "-files"
 # The manifest collection needs vectors too; one constant dimension is enough.
@@ -54,13 +55,14 @@ class IndexStore:
         index_dir: folder for the embedded store, the lock file and uploads.
         collection: base collection name.
         chroma_host/chroma_port: a Chroma server; empty host = embedded ``PersistentClient``.
+        chroma_timeout: seconds to connect to, and wait for each answer from, the server.
 
     Raises:
         IndexStoreError: the store cannot be opened (damaged files, server unreachable).
     """
 
     def __init__(self, index_dir: Path, collection: str = "opsqa", chroma_host: str = "",
-                 chroma_port: int = 8000):
+                 chroma_port: int = 8000, chroma_timeout: float = 30.0):
         self.index_dir = Path(index_dir)
         self.name = collection
         self.remote = bool(chroma_host)
@@ -76,8 +78,9 @@ class IndexStore:
             import chromadb
 
             if self.remote:
-                self.client = chromadb.HttpClient(
-                    host=chroma_host, port=chroma_port, settings=_chroma_settings())
+                from ingest.chroma_http import http_client
+
+                self.client = http_client(chroma_host, chroma_port, chroma_timeout)
             else:
                 (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(
@@ -98,8 +101,11 @@ class IndexStore:
         self.max_batch = int(self.client.get_max_batch_size())
 
     def damaged(self, what: str, exc: Exception) -> IndexStoreError:
+        if isinstance(exc, IndexStoreError):  # already says what happened, in one line
+            return exc
+        reason = (str(exc).strip().splitlines() or [""])[0][:300]
         return IndexStoreError(
-            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {exc}. "
+            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {reason}. "
             + ("Is `chroma run` up and reachable?" if self.remote else
                "If the folder is damaged, run `opsqa ingest --rebuild PATH...` to rebuild it."))
 
@@ -199,6 +205,18 @@ class IndexStore:
             except Exception as exc:
                 raise self.damaged("read", exc) from None
             yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+
+    def chunk_files(self, page: int = 20000) -> dict[str, str]:
+        """``{file key: path}`` of every file that has chunks stored (metadata only)."""
+        out: dict[str, str] = {}
+        for off in range(0, self.count(), page):
+            try:
+                got = self.chunks.get(include=["metadatas"], limit=page, offset=off)
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            out.update((str(m.get("file", "")), str(m.get("path", "")))
+                       for m in got["metadatas"] or [])
+        return out
 
     def all_ids(self, page: int = 50000) -> list[str]:
         """Every chunk id (no text, metadata or vectors: cheap even at 100k chunks)."""
@@ -382,7 +400,12 @@ def wipe_embedded(index_dir: Path) -> None:
 
 
 def file_key(path: str) -> str:
-    """A stable short key for a source path (chunk ids and manifest ids derive from it)."""
+    """A stable short key for a source path (chunk ids and manifest ids derive from it).
+
+    The path is taken as the index names it (``path_text``: undecodable bytes of a file name
+    as ``\\xNN``), so any name the file system allows has a key, and the raw name and its
+    stored text have the same one.
+    """
     import hashlib
 
-    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:20]
+    return hashlib.sha1(path_text(path).encode("utf-8")).hexdigest()[:20]

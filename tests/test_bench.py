@@ -1,4 +1,4 @@
-"""Smoke tests of `opsqa bench ingest|query|scale` on tiny inputs: fields present and positive."""
+"""Smoke tests of `opsqa bench ingest|query|scale|soak` on tiny inputs: fields present and positive."""
 
 from __future__ import annotations
 
@@ -59,6 +59,26 @@ def test_bench_scale(tmp_path):
               "disk_mb", "all_ids_ms", "reopen_ms", "catch_up_ms"):
         assert row[k] > 0, k
     assert png.stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_bench_soak_smoke(tmp_path):
+    """The soak at smoke size (about 1-2 minutes): every phase runs, one kill per phase."""
+    res = _run(tmp_path, "soak", "--docs", "24", "--batch", "12", "--questions", "30",
+               "--cli-questions", "2", "--kills", "4", "--clients", "2", "--ui-seconds", "8",
+               "--hang-seconds", "120")
+    rows = {r["what"].split(":")[0]: r for r in res["rows"]}
+    assert set(rows) == {"ingest fuzzed documents", "ask fuzzed questions", "kill -9 ingests",
+                         "UI", "total"}
+    assert rows["ingest fuzzed documents"]["inputs"] >= 24 + 2 * 4  # files + special entries
+    assert rows["ask fuzzed questions"]["inputs"] == 32
+    assert rows["kill -9 ingests"]["kills_survived"] == 4
+    assert rows["UI"]["inputs"] > 0
+    total = rows["total"]
+    assert total["crashes"] == total["hangs"] == total["mismatches"] == total["errors"] == 0, res
+    aimed = next(n for n in res["notes"] if n.startswith("kills aimed at"))
+    for phase in ("reading", "embedding", "writing", "manifest"):
+        assert phase in aimed, aimed
 
 
 def test_bench_help_lists_kinds(capsys):
