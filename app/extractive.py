@@ -374,8 +374,15 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
         # Further groups must be about as relevant as the first (with or without the kind's
         # tilt), a further list more so, and a definition's must name its subject themselves,
         # not only by heading.
-        bar = max(keep, LIST_KEEP) if sum(u.kind == "item" for u in g.units) > 2 else keep
+        is_list = sum(u.kind == "item" for u in g.units) > 2
+        bar = max(keep, LIST_KEEP) if is_list else keep
         if chosen and g.base < chosen[0].base * bar and g.score < chosen[0].score * bar:
+            continue
+        # One list answers a list question; a second one only from the same document (another
+        # document's list is that document's answer: "MLOps tools" to "which tools ...?").
+        if chosen and is_list and any(sum(u.kind == "item" for u in c.units) > 2 and
+                                      c.units[-1].hit.file != g.units[-1].hit.file
+                                      for c in chosen):
             continue
         if chosen and subject and not subject <= g.stems:
             continue

@@ -184,7 +184,10 @@ class Retriever:
             docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
                                                show_progress=False, n_threads=1)
             rank = 0
-            for idx, sc in zip(docs[0], scores[0], strict=False):
+            # Equal scores rank by chunk id, so the order never depends on how the index grew.
+            ordered = sorted(zip(docs[0].tolist(), scores[0].tolist(), strict=False),
+                             key=lambda p: (-p[1], snap.ids[int(p[0])]))
+            for idx, sc in ordered:
                 if sc <= 0 or rank >= n:
                     break
                 if allowed is not None and snap.file_of(int(idx)) not in allowed:
@@ -196,12 +199,12 @@ class Retriever:
             defining = [snap.ids[i] for i in snap.defining(subject)
                         if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
             self._read(pool, [cid for cid in defining if cid not in pool], qvec)
-            ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: -pool[c][2])
+            ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: (-pool[c][2], c))
             for rank, cid in enumerate(ranked[:n]):  # a definition is what was asked for
                 fused[cid] = fused.get(cid, 0.0) + DEFINING_WEIGHT / (RRF_K + rank + 1)
         self._read(pool, [cid for cid in fused if cid not in pool], qvec)
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
-        best = sorted(fused, key=lambda c: fused[c], reverse=True)[:k]
+        best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
 
     def _read(self, pool: dict[str, tuple[str, dict[str, Any], float]], ids: list[str],
