@@ -216,7 +216,11 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     if u.kind == "code" or not subject:
         return 0
     text = _MARK.sub("", u.text)
-    for name in _names(subject):
+    names = _names(subject)
+    aliases = [a for a in str(u.hit.meta.get("aliases", "")).split(",") if a.strip()]
+    if u.hit.title and any(content_words(a) == content_words(subject) for a in aliases):
+        names.append(u.hit.title)  # asked by an alias: the document's own name defines it
+    for name in names:
         if subject_match(text, name):
             rest = re.sub(rf"^(?:(?:the|an?)\s+)?{_loose(name)}", "", text, flags=re.I)
             if COPULA.match(rest) or re.match(r"^\s*(?:[:–—-]|\()", rest):
