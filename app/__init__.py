@@ -1,4 +1,4 @@
-"""opsqa: grounded, cited answers about operations disciplines from your documents."""
+"""opsqa: grounded, cited answers from your documents."""
 
 from app.assistant import Assistant
 from app.conversation import Conversation

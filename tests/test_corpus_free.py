@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 # The default corpus's disciplines and the evaluation corpora's subjects.
 CORPUS_WORDS = re.compile(
     r"dev(?:sec)?ops|gitops|mlops|dataops|aiops|llmops|finops|chatops|argo\s*cd|prometheus|"
-    r"\bdvc\b|kubernetes|opengitops", re.I)
+    r"\bdvc\b|kubernetes|opengitops|operations\s+disciplines?|ops\s+disciplines?", re.I)
 
 
 @pytest.mark.parametrize("folder", ["app", "ingest"])
