@@ -383,7 +383,7 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
         if chosen and g.base < chosen[0].base * bar and g.score < chosen[0].score * bar:
             continue
         # One list answers a list question; a second one only from the same document (another
-        # document's list is that document's answer: "MLOps tools" to "which tools ...?").
+        # document's list is that document's answer: "the scheduler's tools" to "which tools ...?").
         if chosen and is_list and any(sum(u.kind == "item" for u in c.units) > 2 and
                                       c.units[-1].hit.file != g.units[-1].hit.file
                                       for c in chosen):
