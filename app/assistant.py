@@ -148,11 +148,13 @@ class Assistant:
     # -- read side --------------------------------------------------------------------------
     def search(self, query: str, k: int = 5) -> list[Source]:
         """Retrieval only: the ``k`` best passages for ``query`` (read as a question is:
-        misspellings fixed, a definition's subject looked up among the terms defined)."""
+        misspellings fixed, a definition's subject looked up among the terms defined), one
+        chunk for each passage: a chunk continuing a better-ranked one is left out."""
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self._check(query)), r.terms)
-        return [to_source(h) for h in r.search(plan.query, k=k, subject=plan.subject)]
+        hits = r.search(plan.query, k=2 * k, subject=plan.subject)
+        return [to_source(h) for h in r.distinct(hits, k)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse."""

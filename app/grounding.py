@@ -93,8 +93,10 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
         if w in STOPWORDS or len(w) < 2 or w.isdigit() or w in seen:
             continue
         seen.add(w)
-        fixed = lexical.vocab.correct(w)
-        if fixed is not None or stem(w) in lexical.stem_ids or _compound(raw, lexical):
+        # A misspelling of a word the documents use is known; a common word is never read
+        # as one (as when the question is fixed for search: "steering" is not "seeing").
+        fixed = w in lexical.vocab.words or (pieces(w) > 1 and lexical.vocab.correct(w))
+        if fixed or stem(w) in lexical.stem_ids or _compound(raw, lexical):
             known_w += 1.0
             continue
         unknown.append(w)

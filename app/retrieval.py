@@ -259,6 +259,22 @@ class Retriever:
         return list(first.values())
 
     @staticmethod
+    def distinct(hits: list[Hit], k: int) -> list[Hit]:
+        """The first ``k`` of ``hits`` that each start a passage of their own: a chunk next to
+        a better-ranked chunk of the same section continues that passage, so it does not
+        take a place of its own in a ranking of passages."""
+        out: list[Hit] = []
+        taken: set[tuple[str, str, int]] = set()
+        for h in hits:
+            at, index = (h.file, h.section), int(h.meta.get("index", 0))
+            if (*at, index - 1) not in taken and (*at, index + 1) not in taken:
+                if len(out) == k:
+                    break
+                out.append(h)
+            taken.add((*at, index))
+        return out
+
+    @staticmethod
     def join_adjacent(hits: list[Hit]) -> list[Hit]:
         """``hits`` with runs of consecutive chunks of one section joined into one passage
         (ranked where its best part ranked), so a list split across chunks reads whole."""

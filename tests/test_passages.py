@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from app.extractive import Composer
+from app.grounding import weigh_evidence
+from app.lexical import LexicalIndex
 from app.passages import definienda, runs_on, split_units
-from app.retrieval import Hit
+from app.questions import plan_question
+from app.retrieval import Hit, Retriever
 
 
 def hit(text: str, hid: str = "h1") -> Hit:
@@ -49,3 +52,31 @@ def test_a_passage_that_starts_inside_a_code_block_reads_it_as_code():
     units = split_units(h)
     assert [u.kind for u in units] == ["code", "sentence"]
     assert units[0].text.startswith("```bash\n--flag10")
+
+
+def test_a_ranking_of_passages_gives_a_continuing_chunk_no_place_of_its_own():
+    def at(hid: str, section: str, index: int) -> Hit:
+        return Hit(hid, hid, {"file": "f", "section": section, "index": index}, 1.0, 0.5)
+
+    hits = [at("a4", "A", 4), at("a5", "A", 5), at("b5", "B", 5), at("a6", "A", 6),
+            at("a9", "A", 9), at("c1", "C", 1)]
+    # a5 and a6 continue a4's passage; b5 is another section; a9 starts a passage again
+    assert [h.id for h in Retriever.distinct(hits, 5)] == ["a4", "b5", "a9", "c1"]
+    assert [h.id for h in Retriever.distinct(hits, 2)] == ["a4", "b5"]
+
+
+def test_a_common_word_near_a_document_word_is_not_read_as_a_typo_of_it():
+    rows = [("c1", "Seeing the sync status of every application.", {"file": "f"}),
+            ("c2", "The sync status shows drift.", {"file": "g"})]
+    lexical = LexicalIndex.empty().update("c-g1-n0", ["c1", "c2"], {"f": "1", "g": "1"},
+                                          lambda ids: [r for r in rows if r[0] in ids])
+    pieces = {"steering": 1, "aplication": 3, "seeing": 1, "status": 1}.get
+    hits = [Hit("c1", rows[0][1], rows[0][2], 1.0, 0.5)]
+
+    def evidence(q: str):
+        return weigh_evidence(plan_question(q, lexical.terms), hits, lexical,
+                              lambda w: pieces(w, 2))
+
+    assert evidence("seeing every aplication").coverage == 1.0  # a typo of a known word
+    steering = evidence("steering status")  # "steering" is a word of its own, not "seeing"
+    assert steering.unknown == ["steering"] and steering.score < 0.5
