@@ -3,7 +3,7 @@
 This is the one place that turns settings into collaborators (store, encoders, retriever,
 LLM clients); the CLI, the UI and the eval only call these methods. Heavy parts are loaded
 on first use: an extractive question never imports torch, llama-index or gradio. LLM modes
-reach their models through llama-index (``app/llm_models.py``), and ``as_retriever``,
+reach their models through llama-index (``app/answer/llm_models.py``), and ``as_retriever``,
 ``as_query_engine`` and ``as_chat_engine`` offer opsqa to llama-index apps
 (``app/llamaindex.py``); both import llama-index only when called.
 """
@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.answer.extractive import compose
+from app.answer.grounding import Evidence, refusal_text, undefined, weigh_evidence
+from app.answer.questions import Plan, clean_question, head, plan_question
 from app.errors import ConfigError, IndexStoreError, QuestionError
-from app.extractive import compose
-from app.grounding import Evidence, refusal_text, undefined, weigh_evidence
-from app.questions import Plan, clean_question, head, plan_question
-from app.retrieval import Hit, Retriever
+from app.retrieval.hybrid import Hit, Retriever
+from app.retrieval.terms import content_words
 from app.settings import Settings
-from app.terms import content_words
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -160,7 +160,7 @@ class Assistant:
 
     def stream(self, question: str, *, mode: str | None = None) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced (joined, they are the answer)."""
-        from app.streaming import start_stream
+        from app.answer.streaming import start_stream
 
         yield from start_stream(self, question, None, mode)
 
@@ -172,7 +172,7 @@ class Assistant:
 
     def modes(self) -> list[str]:
         """The answer modes that are configured and can run here."""
-        from app.llm_models import available_modes
+        from app.answer.llm_models import available_modes
 
         return available_modes(self.settings) + [CUSTOM_MODE] * (CUSTOM_MODE in self._llms)
 
@@ -257,7 +257,7 @@ class Assistant:
                         question=q, used=tuple(comp.used), evidence=ev.score,
                         timings_ms=timings)
         if mode != "extractive":
-            from app.llm import llm_answer
+            from app.answer.llm import llm_answer
 
             answer = llm_answer(self, mode, plan, answer)
         answer.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000

@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +154,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from app.assistant import Assistant
+    from app.errors import IndexStoreError
     from app.settings import Settings
     from app.term import for_terminal
+    from ingest.locking import folder_lock
     from ingest.store import wipe_embedded
 
     console = Console(stderr=True)
@@ -164,8 +165,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.rebuild and not settings.server_mode:
         # Remove the embedded store before anything opens it: it may be too damaged to open,
         # and Chroma keeps a store it opened alive for the whole process.
-        with _folder_lock(Path(settings.index_dir)):
-            wipe_embedded(Path(settings.index_dir))
+        index_dir = Path(settings.index_dir)
+
+        def busy(holder: str) -> IndexStoreError:
+            return IndexStoreError(f"another ingest is writing {index_dir}; "
+                                   "try --rebuild again when it has finished")
+
+        with folder_lock(index_dir, 0, busy):
+            wipe_embedded(index_dir)
     bot = Assistant(settings, check_model=not args.rebuild)
     progress, done = _progress_bar()
     try:
@@ -183,27 +190,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         table.add_row(label, value)
     Console().print(table)
     return 0 if report.ok else 1
-
-
-@contextlib.contextmanager
-def _folder_lock(index_dir: Path) -> Iterator[None]:
-    """The ingest lock of an index folder whose store cannot be opened (for --rebuild)."""
-    import fcntl
-
-    from app.errors import IndexStoreError
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "ingest.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexStoreError(
-                f"another ingest is writing {index_dir}; try --rebuild again when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -259,13 +245,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.exposure import check_exposure
     from app.settings import Settings
+    from app.ui.exposure import check_exposure
 
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     # Before anything is opened or imported: an exposed server without a login never starts.
     check_exposure(Settings.load(**_settings_args(args), **extra), args.insecure_no_auth)
-    from app.ui import serve
+    from app.ui.layout import serve
 
     bot = _open(args, **extra)
     serve(bot, insecure_no_auth=args.insecure_no_auth)

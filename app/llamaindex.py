@@ -42,8 +42,8 @@ from llama_index.core.schema import (
     TextNode,
 )
 
+from app.answer.streaming import Stream, start_stream
 from app.assistant import to_source
-from app.streaming import Stream, start_stream
 from app.types import Answer, Source
 
 _HIDDEN = ["path", "start", "end", "chunk_id", "rank", "hybrid_score"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.extractive import Composer
-from app.passages import definienda, runs_on, split_units
-from app.retrieval import Hit
+from app.answer.extractive import Composer
+from app.answer.passages import definienda, runs_on, split_units
+from app.retrieval.hybrid import Hit
 
 
 def hit(text: str, hid: str = "h1") -> Hit:

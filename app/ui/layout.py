@@ -1,8 +1,8 @@
 """The Gradio web UI: chat with cited sources, a compare view, and the documents tab.
 
-Layout only: the actions live in ``app.ui_handlers`` and all escaping in ``app.ui_render``.
+Layout only: the actions live in ``app.ui.handlers`` and all escaping in ``app.ui.render``.
 Serving is loopback by default, never shared, optional basic auth from settings (required
-beyond loopback, see ``app.exposure``), and the queue bounds how many answers run at once.
+beyond loopback, see ``app.ui.exposure``), and the queue bounds how many answers run at once.
 Named API endpoints (ask, stream, follow_up, upload, delete, documents, status) make the
 same actions scriptable with gradio_client.
 """
@@ -18,10 +18,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 
 from app import Assistant, ConfigError  # noqa: E402
-from app.exposure import check_exposure, writes_refused  # noqa: E402
-from app.ui_files import ALLOWED_SUFFIXES  # noqa: E402
-from app.ui_handlers import Handlers, example_questions, topic_choices  # noqa: E402
-from app.ui_render import CSS, documents_html, sources_html, status_markdown  # noqa: E402
+from app.ui.exposure import check_exposure, writes_refused  # noqa: E402
+from app.ui.files import ALLOWED_SUFFIXES  # noqa: E402
+from app.ui.handlers import Handlers, example_questions, topic_choices  # noqa: E402
+from app.ui.render import CSS, documents_html, sources_html, status_markdown  # noqa: E402
 
 log = logging.getLogger("opsqa.ui")
 
@@ -180,7 +180,7 @@ def serve(bot: Assistant, insecure_no_auth: bool = False) -> None:
     """Serve the UI until interrupted (blocking).
 
     Raises:
-        ConfigError: exposed beyond loopback without auth (see ``app.exposure``), or the
+        ConfigError: exposed beyond loopback without auth (see ``app.ui.exposure``), or the
             server cannot listen on its host and port or reach itself there.
     """
     check_exposure(bot.settings, insecure_no_auth)

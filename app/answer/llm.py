@@ -1,8 +1,8 @@
 """LLM answerers (local, hosted, or any llama-index LLM), checked against the passages.
 
-The models come from ``app.llm_models`` (llama-index LLM classes); this module prompts them,
+The models come from ``app.answer.llm_models`` (llama-index LLM classes); this module prompts them,
 streams their text, bounds it by ``llm_timeout``, keeps only the sentences the passages
-support (``app.llm_check``), falls back to the extractive answer, and keeps the hosted API
+support (``app.answer.llm_check``), falls back to the extractive answer, and keeps the hosted API
 key out of every message.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from app.answer.llm_check import Checker, redact, split_complete
+from app.answer.llm_models import CUSTOM, INSTALL_HINT, SEED, STOP, available_modes, get_model, model_path
 from app.errors import LLMError
-from app.llm_check import Checker, redact, split_complete
-from app.llm_models import CUSTOM, INSTALL_HINT, SEED, STOP, available_modes, get_model, model_path
 from app.types import Answer, Source
 
 __all__ = ["SEED", "STOP", "Generation", "available_modes", "build_messages", "llm_answer",

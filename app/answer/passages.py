@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.retrieval import Hit
+    from app.retrieval.hybrid import Hit
 
 ITEM = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d{1,3}[.)])\s+(?P<text>.*\S)\s*$")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")

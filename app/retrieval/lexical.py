@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from app.passages import definienda
-from app.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
+from app.answer.passages import definienda
+from app.retrieval.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from app.types import Answer
 
 if TYPE_CHECKING:
-    from app.questions import Plan
+    from app.answer.questions import Plan
 
 
 @dataclass
@@ -56,7 +56,7 @@ def start_stream(bot: Any, question: str, previous: Plan | None, mode: str | Non
     if base.refused:
         refused = replace(base, mode=mode)
         return Stream(base, plan, pieces(base.text), lambda: refused, mode)
-    from app.llm import Generation, llm_stream
+    from app.answer.llm import Generation, llm_stream
 
     run = Generation(bot, mode, base)
     return Stream(base, plan, llm_stream(bot, mode, plan, base, run), run.answer, mode)
