@@ -32,13 +32,35 @@ def _settings_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.answer.modes import NAMES
+
     p = argparse.ArgumentParser(
         prog="opsqa", description="Grounded, cited answers from your documents: every answer "
         "quotes the passages it stands on, or says the documents do not cover the question.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _ingest_parser(sub)
+    s = sub.add_parser("ask", help="answer one question and exit")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--mode", choices=NAMES)
+    _common(s)
+    s = sub.add_parser("chat", help="chat in the terminal, with history")
+    s.add_argument("--mode", choices=NAMES)
+    _common(s)
+    _serve_parser(sub, NAMES)
+    _common(sub.add_parser("status", help="show the index: model, chunks, documents, store"))
+    s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
 
+
+def _ingest_parser(sub: Any) -> None:
     s = sub.add_parser("ingest", help="add, update or remove documents in the index",
                        description="Ingest .md, .markdown, .txt, .html, .pdf, .docx and .ipynb "
                        "files (folders recursively). Unchanged files are skipped; files "
@@ -49,16 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
     _common(s)
 
-    s = sub.add_parser("ask", help="answer one question and exit")
-    s.add_argument("question")
-    s.add_argument("--json", action="store_true", help="print one JSON object")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
-    _common(s)
 
-    s = sub.add_parser("chat", help="chat in the terminal, with history")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
-    _common(s)
-
+def _serve_parser(sub: Any, modes: tuple[str, ...]) -> None:
     s = sub.add_parser("serve", help="start the web chat UI (Gradio)",
                        description="Serve the web chat UI. Beyond loopback it needs a login "
                        "(OPSQA_AUTH=user:password) unless --insecure-no-auth is given.")
@@ -69,19 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.add_argument("--share", choices=["no"], default="no",
                    help="public share links are off: opsqa stays on your network")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
+    s.add_argument("--mode", choices=modes)
     _common(s)
-
-    s = sub.add_parser("status", help="show the index: model, chunks, documents, store")
-    _common(s)
-
-    s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
-                       add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
-                       add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ class Conversation:
         self._plan: Plan | None = None
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
-        answer, plan = self.bot._answer(question, self._plan, mode)
+        answer, plan = self.bot.answer_with_plan(question, self._plan, mode)
         self._follow(answer, plan)
         self.turns.append(answer)
         return answer

@@ -6,10 +6,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from app.answer.modes import pieces
 from app.types import Answer
 
 if TYPE_CHECKING:
     from app.answer.questions import Plan
+    from app.assistant import Assistant
+
+__all__ = ["Stream", "pieces", "start_stream"]
 
 
 @dataclass
@@ -42,33 +46,17 @@ class Stream:
         return self.final()
 
 
-def start_stream(bot: Any, question: str, previous: Plan | None, mode: str | None) -> Stream:
+def start_stream(bot: Assistant, question: str, previous: Plan | None, mode: str | None
+                 ) -> Stream:
     """Retrieve and decide refusal now; generate (in LLM modes) as the pieces are read.
 
     Raises:
         QuestionError, ConfigError, IndexStoreError: as ``Assistant.ask``.
     """
-    mode = bot._mode(mode)
-    if mode == "extractive":
-        answer, plan = bot._answer(question, previous, mode)
-        return Stream(answer, plan, pieces(answer.text), lambda: answer)
-    base, plan = bot._answer(question, previous, "extractive")
+    answerer = bot.answer_mode(mode)
+    base, plan = bot.answer_with_plan(question, previous, "extractive")
     if base.refused:
-        refused = replace(base, mode=mode)
-        return Stream(base, plan, pieces(base.text), lambda: refused, mode)
-    from app.answer.llm import Generation, llm_stream
-
-    run = Generation(bot, mode, base)
-    return Stream(base, plan, llm_stream(bot, mode, plan, base, run), run.answer, mode)
-
-
-def pieces(text: str) -> Iterator[str]:
-    """Split text into word-sized pieces (whitespace kept) for streaming."""
-    buf = ""
-    for ch in text:
-        buf += ch
-        if ch in " \n":
-            yield buf
-            buf = ""
-    if buf:
-        yield buf
+        refused = replace(base, mode=answerer.name)
+        return Stream(base, plan, pieces(base.text), lambda: refused, answerer.name)
+    text, final = answerer.stream(base)
+    return Stream(base, plan, text, final, answerer.name)
