@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.answer.extractive import Composer
-from app.answer.passages import definienda, runs_on, split_units
+from app.answer.passages import runs_on, split_units
+from app.retrieval.definitions import definienda
 from app.retrieval.hybrid import Hit
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from types import SimpleNamespace
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
@@ -35,120 +37,128 @@ def build_ui(bot: Assistant) -> gr.Blocks:
         The ``gr.Blocks`` app, queued with ``settings.concurrency_limit``.
     """
     h = Handlers(bot, writes_off=writes_refused(bot.settings))
-    modes = bot.modes() or ["extractive"]
-    default_mode = bot.mode if bot.mode in modes else modes[0]
     records = bot.documents()
     names = topic_choices(records)
-
     with gr.Blocks(title="opsqa", analytics_enabled=False) as demo:
-        conv = gr.State(None)  # one Conversation per browser session, made on first question
+        c = SimpleNamespace(conv=gr.State(None))  # one Conversation per browser session
         gr.Markdown(
             "# opsqa\nGrounded, cited answers from your documents. When the documents do "
             "not cover a question, it says so."
         )
         with gr.Tab("Chat"), gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    height=480,
-                    elem_id="oq-chat",
-                    sanitize_html=True,
-                    feedback_options=None,
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        placeholder="Ask about your documents…",
-                        show_label=False,
-                        scale=5,
-                        elem_id="oq-question",
-                        max_lines=4,
-                    )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="oq-send")
-                with gr.Row():
-                    mode = gr.Radio(
-                        modes,
-                        value=default_mode,
-                        label="Answer mode",
-                        interactive=len(modes) > 1,
-                        scale=3,
-                    )
-                    clear = gr.Button("Clear conversation", scale=1, elem_id="oq-clear")
-                examples = example_questions(names)
-                if examples:
-                    gr.Examples(examples, inputs=[question], label="Example questions")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(None), elem_id="oq-sources")
+            _chat_tab(c, bot, names)
         with gr.Tab("Compare"):
-            gr.Markdown(
-                "Pick two topics from the indexed documents to see them side "
-                "by side; every cell is answered from the documents and cited."
-            )
-            with gr.Row():
-                left = gr.Dropdown(names, value=names[0] if names else None, label="First")
-                right = gr.Dropdown(names, value=names[1] if len(names) > 1 else None, label="Second")
-                go = gr.Button("Compare", variant="primary")
-            table = gr.HTML(elem_id="oq-compare")
+            _compare_tab(c, names)
         with gr.Tab("Documents"):
-            status = gr.Markdown(status_markdown(bot.status()))
-            docs = gr.HTML(documents_html(records), elem_id="oq-docs")
-            with gr.Row():
-                with gr.Column():
-                    files = gr.File(
-                        label=f"Upload ({', '.join(ALLOWED_SUFFIXES)}; up to "
-                        f"{bot.settings.upload_max_mb:g} MB each)",
-                        file_count="multiple",
-                        file_types=list(ALLOWED_SUFFIXES),
-                    )
-                    add = gr.Button("Add to index", variant="primary")
-                with gr.Column():
-                    victim = gr.Dropdown([r.path for r in records], label="Document to delete", value=None)
-                    delete = gr.Button("Delete from index", variant="stop")
-                    refresh = gr.Button("Refresh")
-            result = gr.Markdown()
+            _documents_tab(c, bot, records)
         with gr.Column(visible=False):  # inputs and outputs of the API-only endpoints
-            api_question = gr.Textbox()
-            api_mode = gr.Textbox()
-            api_file = gr.File()
-            api_filename = gr.Textbox()
-            api_out = gr.JSON()
-            api_follow = gr.Button()
-            api_upload = gr.Button()
-
-        chat_in = [question, chatbot, conv, mode]
-        chat_out = [chatbot, sources, conv, question]
-        question.submit(h.chat, chat_in, chat_out, api_name="chat_submit", api_visibility="private")
-        send.click(h.chat, chat_in, chat_out, api_name="chat")
-        clear.click(h.clear, [conv], [chatbot, sources, conv, question], api_name="clear")
-        go.click(h.compare, [left, right, mode], [table], api_name="compare")
-        refresh_out = [status, docs, victim, left, right]
-        add.click(
-            h.upload,
-            [files],
-            [result, *refresh_out],
-            api_name="ui_upload",
-            api_visibility="private",
-        )
-        delete.click(
-            h.delete,
-            [victim],
-            [result, *refresh_out],
-            api_name="ui_delete",
-            api_visibility="private",
-        )
-        refresh.click(h.refresh, None, refresh_out, api_name="refresh", api_visibility="private")
-        demo.load(h.refresh, None, refresh_out, api_name="on_load", api_visibility="private")
-
-        api_follow.click(h.follow_up, [api_question, api_mode, conv], [api_out, conv], api_name="follow_up")
-        api_upload.click(h.upload_api, [api_file, api_filename], [api_out], api_name="upload")
-        gr.api(h.ask, api_name="ask")
-        gr.api(h.stream, api_name="stream")
-        gr.api(h.delete_api, api_name="delete")
-        gr.api(h.documents, api_name="documents")
-        gr.api(h.status, api_name="status")
-
+            _api_inputs(c)
+        _wire(h, c, demo)
     demo.queue(default_concurrency_limit=bot.settings.concurrency_limit)
     return demo
+
+
+def _chat_tab(c: SimpleNamespace, bot: Assistant, names: list[str]) -> None:
+    modes = bot.modes() or ["extractive"]
+    default_mode = bot.mode if bot.mode in modes else modes[0]
+    with gr.Column(scale=3):
+        c.chatbot = gr.Chatbot(
+            label="Conversation",
+            height=480,
+            elem_id="oq-chat",
+            sanitize_html=True,
+            feedback_options=None,
+        )
+        with gr.Row():
+            c.question = gr.Textbox(
+                placeholder="Ask about your documents…",
+                show_label=False,
+                scale=5,
+                elem_id="oq-question",
+                max_lines=4,
+            )
+            c.send = gr.Button("Ask", variant="primary", scale=1, elem_id="oq-send")
+        with gr.Row():
+            c.mode = gr.Radio(
+                modes,
+                value=default_mode,
+                label="Answer mode",
+                interactive=len(modes) > 1,
+                scale=3,
+            )
+            c.clear = gr.Button("Clear conversation", scale=1, elem_id="oq-clear")
+        examples = example_questions(names)
+        if examples:
+            gr.Examples(examples, inputs=[c.question], label="Example questions")
+    with gr.Column(scale=2):
+        gr.Markdown("### Sources")
+        c.sources = gr.HTML(sources_html(None), elem_id="oq-sources")
+
+
+def _compare_tab(c: SimpleNamespace, names: list[str]) -> None:
+    gr.Markdown(
+        "Pick two topics from the indexed documents to see them side "
+        "by side; every cell is answered from the documents and cited."
+    )
+    with gr.Row():
+        c.left = gr.Dropdown(names, value=names[0] if names else None, label="First")
+        c.right = gr.Dropdown(names, value=names[1] if len(names) > 1 else None, label="Second")
+        c.go = gr.Button("Compare", variant="primary")
+    c.table = gr.HTML(elem_id="oq-compare")
+
+
+def _documents_tab(c: SimpleNamespace, bot: Assistant, records: list[Any]) -> None:
+    c.status = gr.Markdown(status_markdown(bot.status()))
+    c.docs = gr.HTML(documents_html(records), elem_id="oq-docs")
+    with gr.Row():
+        with gr.Column():
+            c.files = gr.File(
+                label=f"Upload ({', '.join(ALLOWED_SUFFIXES)}; up to "
+                f"{bot.settings.upload_max_mb:g} MB each)",
+                file_count="multiple",
+                file_types=list(ALLOWED_SUFFIXES),
+            )
+            c.add = gr.Button("Add to index", variant="primary")
+        with gr.Column():
+            c.victim = gr.Dropdown([r.path for r in records], label="Document to delete", value=None)
+            c.delete = gr.Button("Delete from index", variant="stop")
+            c.refresh = gr.Button("Refresh")
+    c.result = gr.Markdown()
+
+
+def _api_inputs(c: SimpleNamespace) -> None:
+    c.api_question = gr.Textbox()
+    c.api_mode = gr.Textbox()
+    c.api_file = gr.File()
+    c.api_filename = gr.Textbox()
+    c.api_out = gr.JSON()
+    c.api_follow = gr.Button()
+    c.api_upload = gr.Button()
+
+
+def _wire(h: Handlers, c: SimpleNamespace, demo: gr.Blocks) -> None:
+    """Connect the components to the handlers; the named ones are the scriptable API."""
+    chat_in = [c.question, c.chatbot, c.conv, c.mode]
+    chat_out = [c.chatbot, c.sources, c.conv, c.question]
+    c.question.submit(h.chat, chat_in, chat_out, api_name="chat_submit", api_visibility="private")
+    c.send.click(h.chat, chat_in, chat_out, api_name="chat")
+    c.clear.click(h.clear, [c.conv], [c.chatbot, c.sources, c.conv, c.question], api_name="clear")
+    c.go.click(h.compare, [c.left, c.right, c.mode], [c.table], api_name="compare")
+    refresh_out = [c.status, c.docs, c.victim, c.left, c.right]
+    c.add.click(h.upload, [c.files], [c.result, *refresh_out], api_name="ui_upload",
+                api_visibility="private")
+    c.delete.click(h.delete, [c.victim], [c.result, *refresh_out], api_name="ui_delete",
+                   api_visibility="private")
+    c.refresh.click(h.refresh, None, refresh_out, api_name="refresh", api_visibility="private")
+    demo.load(h.refresh, None, refresh_out, api_name="on_load", api_visibility="private")
+    c.api_follow.click(h.follow_up, [c.api_question, c.api_mode, c.conv], [c.api_out, c.conv],
+                       api_name="follow_up")
+    c.api_upload.click(h.upload_api, [c.api_file, c.api_filename], [c.api_out], api_name="upload")
+    gr.api(h.ask, api_name="ask")
+    gr.api(h.stream, api_name="stream")
+    gr.api(h.delete_api, api_name="delete")
+    gr.api(h.documents, api_name="documents")
+    gr.api(h.status, api_name="status")
 
 
 def launch_options(bot: Assistant) -> dict[str, object]:
