@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from app.answer.modes import pieces
+from app.answer.modes import AnswerMode, pieces
 from app.types import Answer
 
 if TYPE_CHECKING:
     from app.answer.questions import Plan
-    from app.assistant import Assistant
 
 __all__ = ["Stream", "pieces", "start_stream"]
 
@@ -46,7 +45,16 @@ class Stream:
         return self.final()
 
 
-def start_stream(bot: Assistant, question: str, previous: Plan | None, mode: str | None
+class Answers(Protocol):
+    """What streaming needs of an ``Assistant``."""
+
+    def answer_mode(self, mode: str | None = None) -> AnswerMode: ...
+
+    def answer_with_plan(self, question: str, previous: Plan | None = None,
+                         mode: str | None = None) -> tuple[Answer, Plan]: ...
+
+
+def start_stream(bot: Answers, question: str, previous: Plan | None, mode: str | None
                  ) -> Stream:
     """Retrieve and decide refusal now; generate (in LLM modes) as the pieces are read.
 
