@@ -3,7 +3,7 @@
 This is the one place that turns settings into collaborators (store, encoders, retriever,
 LLM clients); the CLI, the UI and the eval only call these methods. Heavy parts are loaded
 on first use: an extractive question never imports torch, llama-index or gradio. LLM modes
-reach their models through llama-index (``app/llm_models.py``), and ``as_retriever``,
+reach their models through llama-index (``app/answer/llm_models.py``), and ``as_retriever``,
 ``as_query_engine`` and ``as_chat_engine`` offer opsqa to llama-index apps
 (``app/llamaindex.py``); both import llama-index only when called.
 """
@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import ConfigError, IndexStoreError, QuestionError
-from app.extractive import compose
-from app.grounding import Evidence, refusal_text, undefined, weigh_evidence
-from app.questions import Plan, clean_question, head, plan_question
-from app.retrieval import Hit, Retriever
+from app.answer.extractive import Composer, compose
+from app.answer.gather import Found, gather, more_passages
+from app.answer.grounding import refusal_text, undefined
+from app.answer.modes import CUSTOM, AnswerMode, Modes
+from app.answer.questions import Plan, clean_question, head, plan_question
+from app.errors import QuestionError
+from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
-from app.terms import content_words
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from app.conversation import Conversation
     from ingest.pipeline import IngestReport, Progress
 
-MODES = ("extractive", "local", "hosted")
-CUSTOM_MODE = "llm"  # the mode of an LLM handed to Assistant.open(llm=...)
 
 
 def to_source(hit: Hit) -> Source:
@@ -59,8 +58,8 @@ class Assistant:
         if check_model:  # skipped only to rebuild an index made with another model
             self.store.check_model(self.encoder.model_id, self.encoder.dim)
         self.retriever = Retriever(self.store, self.encoder)
-        self._llms: dict[str, Any] = {} if llm is None else {CUSTOM_MODE: llm}
-        self.mode: str = settings.mode if llm is None else CUSTOM_MODE  # when ask names none
+        self.answerers = Modes(settings, llm)
+        self.mode: str = settings.mode if llm is None else CUSTOM  # when ask names none
 
     @classmethod
     def open(cls, *, auto_ingest: bool = True, progress: Progress | None = None,
@@ -152,17 +151,17 @@ class Assistant:
         chunk for each passage: a chunk continuing a better-ranked one is left out."""
         r = self.retriever
         r.sync()
-        plan = plan_question(self._fix(self._check(query)), r.terms)
+        plan = plan_question(self._fix(self.check_question(query)), r.terms)
         hits = r.search(plan.query, k=2 * k, subject=plan.subject)
         return [to_source(h) for h in r.distinct(hits, k)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse."""
-        return self._answer(question, None, mode)[0]
+        return self.answer_with_plan(question, None, mode)[0]
 
     def stream(self, question: str, *, mode: str | None = None) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced (joined, they are the answer)."""
-        from app.streaming import start_stream
+        from app.answer.streaming import start_stream
 
         yield from start_stream(self, question, None, mode)
 
@@ -174,9 +173,7 @@ class Assistant:
 
     def modes(self) -> list[str]:
         """The answer modes that are configured and can run here."""
-        from app.llm_models import available_modes
-
-        return available_modes(self.settings) + [CUSTOM_MODE] * (CUSTOM_MODE in self._llms)
+        return self.answerers.available()
 
     # -- llama-index components (app/llamaindex.py) -------------------------------------------
     def as_retriever(self, k: int = 5) -> Any:
@@ -202,7 +199,12 @@ class Assistant:
         the language (one piece of the embedding model's vocabulary) is never a typo."""
         return self.retriever.vocab.fix(question, lambda w: self.encoder.count_pieces(w) == 1)
 
-    def _check(self, question: str) -> str:
+    def check_question(self, question: str) -> str:
+        """``question`` cleaned (control characters, tags and stray bytes dropped).
+
+        Raises:
+            QuestionError: not text, empty, or over ``max_question_chars``.
+        """
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
         from app.term import without_surrogates
@@ -218,84 +220,72 @@ class Assistant:
                 "(max_question_chars). Ask a shorter question.")
         return q
 
-    def _mode(self, mode: str | None) -> str:
-        mode = mode or self.mode
-        known = (*MODES, CUSTOM_MODE) if CUSTOM_MODE in self._llms else MODES
-        if mode not in known:
-            raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(known)}")
-        return mode
+    # -- one answer, step by step: plan and retrieve, decide, compose, check ------------------
+    def answer_mode(self, mode: str | None = None) -> AnswerMode:
+        """The answer mode named (this assistant's default when None).
 
-    def _answer(self, question: str, previous: Plan | None,
-                mode: str | None) -> tuple[Answer, Plan]:
+        Raises:
+            ConfigError: no such mode.
+        """
+        return self.answerers.get(mode or self.mode)
+
+    def answer_with_plan(self, question: str, previous: Plan | None = None,
+                         mode: str | None = None) -> tuple[Answer, Plan]:
+        """Answer ``question`` as one turn of a chat: ``previous`` is the plan of the turn a
+        follow-up builds on; returns the answer and this question's plan.
+
+        Raises:
+            QuestionError, ConfigError, IndexStoreError: as ``ask``; LLMError: the mode
+            cannot run here.
+        """
         t0 = time.perf_counter()
-        mode = self._mode(mode)
-        q = self._check(question)
+        answerer = self.answer_mode(mode)
+        q = self.check_question(question)
         r = self.retriever
-        r.sync()
-        if r.size == 0:
-            raise IndexStoreError("the index is empty: run `opsqa ingest PATH...` first")
-        # Misspelt words are read as the documents spell them, for search and for the plan.
-        plan = plan_question(self._fix(q), r.terms, previous)
-        qvec = r.embed_query(plan.query)
-        k = max(self.settings.top_k, 8)
-        hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.subject)
-        ev = weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces)
-        timings = {"retrieve_ms": (time.perf_counter() - t0) * 1000}
-        # What the documents define is answered, however little else the question shares.
-        defined = plan.kind == "definition" and bool(r.lexical.defining(head(plan.subject)))
-        if ev.refuse(self.settings.refusal_threshold) and not (defined and not ev.names):
-            return self._refusal(q, mode, plan, ev, hits, timings, t0), plan
-        extra = self._more_passages(plan, hits, qvec)
-        timings["retrieve_ms"] = (time.perf_counter() - t0) * 1000
-        comp = compose(plan, hits, extra, r.lexical.idf, r.terms)
-        if undefined(plan, comp.defined, r.lexical):
-            ev.undefined = head(plan.subject)
-            return self._refusal(q, mode, plan, ev, hits, timings, t0), plan
+        found = gather(r, q, previous, max(self.settings.top_k, 8), self._fix)
+        timings = {"retrieve_ms": _ms(t0)}
+        if self._refuse(found):
+            return self._refusal(q, answerer.name, found, timings, t0), found.plan
+        extra = more_passages(r, found)
+        timings["retrieve_ms"] = _ms(t0)
+        comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
+        if undefined(found.plan, comp.defined, r.lexical):  # "what is X" never written
+            found.evidence.undefined = head(found.plan.subject)
+            return self._refusal(q, answerer.name, found, timings, t0), found.plan
+        answer = answerer.answer(self._cited(q, comp, found, timings))
+        answer.timings_ms["total_ms"] = _ms(t0)
+        return answer, found.plan
+
+    def _refuse(self, found: Found) -> bool:
+        """Whether the evidence is too weak to answer. What the documents define is
+        answered, however little else the question shares."""
+        plan, ev = found.plan, found.evidence
+        defined = plan.kind == "definition" and bool(
+            self.retriever.lexical.defining(head(plan.subject)))
+        return ev.refuse(self.settings.refusal_threshold) and not (defined and not ev.names)
+
+    def _cited(self, q: str, comp: Composer, found: Found, timings: dict[str, float]) -> Answer:
+        """The extractive answer: the composed text, its cited passages first."""
         cited = list(comp.sources)
-        rest = [h for h in hits if all(h.id != c.id for c in cited)]
+        rest = [h for h in found.hits if all(h.id != c.id for c in cited)]
         sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited),
                                                                    self.settings.top_k)])
-        answer = Answer(text=comp.text(), sources=sources, refused=False, mode="extractive",
-                        question=q, used=tuple(comp.used), evidence=ev.score,
-                        timings_ms=timings)
-        if mode != "extractive":
-            from app.llm import llm_answer
+        return Answer(text=comp.text(), sources=sources, refused=False, mode="extractive",
+                      question=q, used=tuple(comp.used), evidence=found.evidence.score,
+                      timings_ms=timings)
 
-            answer = llm_answer(self, mode, plan, answer)
-        answer.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
-        return answer, plan
-
-    def _refusal(self, q: str, mode: str, plan: Plan, ev: Evidence, hits: list[Hit],
-                 timings: dict[str, float], t0: float) -> Answer:
+    def _refusal(self, q: str, mode: str, found: Found, timings: dict[str, float],
+                 t0: float) -> Answer:
+        ev, hits = found.evidence, found.hits
         text = refusal_text(ev, hits, self.retriever.terms.labels())
         sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
-        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        timings["total_ms"] = _ms(t0)
         return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                       evidence=ev.score, note=ev.reason, timings_ms=timings)
 
-    def _more_passages(self, plan: Plan, hits: list[Hit], qvec: Any) -> dict[str, list[Hit]]:
-        """Passages beyond the main search: the chunks around the best hits, the defining
-        documents of the terms a question names, the bare subject of a definition, and each
-        side of a comparison."""
-        r = self.retriever
-        extra: dict[str, list[Hit]] = {"neighbours": r.neighbours(hits[:3], qvec)}
-        if plan.kind == "comparison":
-            for side in plan.sides[:2]:
-                extra[side] = r.search(f"What is {side}?", k=6, subject=side)
-        else:
-            terms = plan.terms[:2]
-            if plan.kind == "definition":  # the documents that define the subject itself
-                named = [content_words(n) for n in (plan.subject, head(plan.subject))]
-                terms = [t for t in plan.terms if t.strength == 2 and list(t.key) in named]
-            if terms and plan.kind in ("definition", "list"):
-                files = sorted({f for t in terms for f in t.files})
-                extra["terms"] = r.search(plan.query, k=6, files=files, qvec=qvec)
-            if plan.subject:  # the bare name finds a glossary entry a whole question may not
-                extra["subject"] = r.search(plan.subject, k=4)
-            if plan.kind == "list":  # a list may be the subsections under the best heading
-                for h in hits[:2]:
-                    extra[f"children {h.id}"] = r.children(h)
-        return extra
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
 
 
 __all__ = ["Assistant", "to_source"]

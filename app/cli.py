@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +32,35 @@ def _settings_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.answer.modes import NAMES
+
     p = argparse.ArgumentParser(
         prog="opsqa", description="Grounded, cited answers from your documents: every answer "
         "quotes the passages it stands on, or says the documents do not cover the question.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _ingest_parser(sub)
+    s = sub.add_parser("ask", help="answer one question and exit")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--mode", choices=NAMES)
+    _common(s)
+    s = sub.add_parser("chat", help="chat in the terminal, with history")
+    s.add_argument("--mode", choices=NAMES)
+    _common(s)
+    _serve_parser(sub, NAMES)
+    _common(sub.add_parser("status", help="show the index: model, chunks, documents, store"))
+    s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
 
+
+def _ingest_parser(sub: Any) -> None:
     s = sub.add_parser("ingest", help="add, update or remove documents in the index",
                        description="Ingest .md, .markdown, .txt, .html, .pdf, .docx and .ipynb "
                        "files (folders recursively). Unchanged files are skipped; files "
@@ -50,16 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
     _common(s)
 
-    s = sub.add_parser("ask", help="answer one question and exit")
-    s.add_argument("question")
-    s.add_argument("--json", action="store_true", help="print one JSON object")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
-    _common(s)
 
-    s = sub.add_parser("chat", help="chat in the terminal, with history")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
-    _common(s)
-
+def _serve_parser(sub: Any, modes: tuple[str, ...]) -> None:
     s = sub.add_parser("serve", help="start the web chat UI (Gradio)",
                        description="Serve the web chat UI. Beyond loopback it needs a login "
                        "(OPSQA_AUTH=user:password) unless --insecure-no-auth is given.")
@@ -70,19 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, help="port (default 7860)")
     s.add_argument("--share", choices=["no"], default="no",
                    help="public share links are off: opsqa stays on your network")
-    s.add_argument("--mode", choices=["extractive", "local", "hosted"])
+    s.add_argument("--mode", choices=modes)
     _common(s)
-
-    s = sub.add_parser("status", help="show the index: model, chunks, documents, store")
-    _common(s)
-
-    s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
-                       add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
-                       add_help=False)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,8 +157,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from app.assistant import Assistant
+    from app.errors import IndexStoreError
     from app.settings import Settings
     from app.term import for_terminal
+    from ingest.locking import folder_lock
     from ingest.store import wipe_embedded
 
     console = Console(stderr=True)
@@ -164,8 +168,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.rebuild and not settings.server_mode:
         # Remove the embedded store before anything opens it: it may be too damaged to open,
         # and Chroma keeps a store it opened alive for the whole process.
-        with _folder_lock(Path(settings.index_dir)):
-            wipe_embedded(Path(settings.index_dir))
+        index_dir = Path(settings.index_dir)
+
+        def busy(holder: str) -> IndexStoreError:
+            return IndexStoreError(f"another ingest is writing {index_dir}; "
+                                   "try --rebuild again when it has finished")
+
+        with folder_lock(index_dir, 0, busy):
+            wipe_embedded(index_dir)
     bot = Assistant(settings, check_model=not args.rebuild)
     progress, done = _progress_bar()
     try:
@@ -183,27 +193,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         table.add_row(label, value)
     Console().print(table)
     return 0 if report.ok else 1
-
-
-@contextlib.contextmanager
-def _folder_lock(index_dir: Path) -> Iterator[None]:
-    """The ingest lock of an index folder whose store cannot be opened (for --rebuild)."""
-    import fcntl
-
-    from app.errors import IndexStoreError
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / "ingest.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexStoreError(
-                f"another ingest is writing {index_dir}; try --rebuild again when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -259,13 +248,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.exposure import check_exposure
     from app.settings import Settings
+    from app.ui.exposure import check_exposure
 
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     # Before anything is opened or imported: an exposed server without a login never starts.
     check_exposure(Settings.load(**_settings_args(args), **extra), args.insecure_no_auth)
-    from app.ui import serve
+    from app.ui.layout import serve
 
     bot = _open(args, **extra)
     serve(bot, insecure_no_auth=args.insecure_no_auth)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from app.types import Answer
 
 if TYPE_CHECKING:
+    from app.answer.questions import Plan
+    from app.answer.streaming import Stream
     from app.assistant import Assistant
-    from app.questions import Plan
-    from app.streaming import Stream
 
 
 class Conversation:
@@ -21,7 +21,7 @@ class Conversation:
         self._plan: Plan | None = None
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
-        answer, plan = self.bot._answer(question, self._plan, mode)
+        answer, plan = self.bot.answer_with_plan(question, self._plan, mode)
         self._follow(answer, plan)
         self.turns.append(answer)
         return answer
@@ -30,7 +30,7 @@ class Conversation:
         """Like ``ask``, but the answer comes as a ``Stream``: its sources now, its text in
         pieces as they are read; the finished answer then joins ``turns``.
         """
-        from app.streaming import start_stream
+        from app.answer.streaming import start_stream
 
         stream = start_stream(self.bot, question, self._plan, mode)
         self._follow(stream.base, stream.plan)
@@ -40,7 +40,7 @@ class Conversation:
     def resume(self, questions: list[str]) -> None:
         """Take up a chat from its earlier questions: their topics are planned again (nothing
         is retrieved or answered), so the next follow-up resolves against them."""
-        from app.questions import clean_question, plan_question
+        from app.answer.questions import clean_question, plan_question
 
         self.clear()
         retriever = self.bot.retriever

@@ -42,8 +42,8 @@ from llama_index.core.schema import (
     TextNode,
 )
 
+from app.answer.streaming import Stream, start_stream
 from app.assistant import to_source
-from app.streaming import Stream, start_stream
 from app.types import Answer, Source
 
 _HIDDEN = ["path", "start", "end", "chunk_id", "rank", "hybrid_score"]
@@ -83,7 +83,7 @@ class OpsqaRetriever(BaseRetriever):
         self._bot, self.k = bot, k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        q = self._bot._check(query_bundle.query_str)
+        q = self._bot.check_question(query_bundle.query_str)
         hits = self._bot.retriever.search(q, k=self.k)
         return [to_node(to_source(h), i, h.score) for i, h in enumerate(hits, 1)]
 

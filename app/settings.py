@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,7 +27,6 @@ from app.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
-Mode = Literal["extractive", "local", "hosted"]
 
 
 log = logging.getLogger("opsqa.settings")
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     ingest_lock_timeout: float = Field(600.0, ge=0, description="Seconds to wait for another ingest")
 
     # Retrieval and answering
-    mode: Mode = "extractive"
+    mode: str = "extractive"  # one of app.answer.modes.NAMES
     top_k: int = Field(5, ge=1, le=50)
     refusal_threshold: float = Field(0.30, ge=0.0, le=1.0, description="Fitted by `opsqa eval`")
     max_question_chars: int = Field(2000, ge=10)
@@ -112,6 +112,17 @@ class Settings(BaseSettings):
     auth: SecretStr = Field(SecretStr(""), description="user:password for basic auth; empty = none")
     concurrency_limit: int = Field(4, ge=1, le=64)
     upload_max_mb: float = Field(10.0, gt=0)
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        from app.answer.modes import NAMES
+
+        if v not in NAMES:
+            expected = ", ".join(repr(n) for n in NAMES[:-1]) + f" or {NAMES[-1]!r}"
+            raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                      {"expected": expected})
+        return v
 
     @field_validator("chunk_target_tokens")
     @classmethod

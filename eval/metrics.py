@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from app import Answer
-from app.grounding import supported
+from app.answer.grounding import supported
 
 MARKS = re.compile(r"((?:\s*(?<!\\)\[\d+\])+)")
 MARK = re.compile(r"(?<!\\)\[(\d+)\]")  # "\[0]" is quoted text, not a citation

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.chunking import chunk_document
-from ingest.documents import SUPPORTED_SUFFIXES, SkipFile, load_document
+from ingest.chunking import Chunk, chunk_document
+from ingest.documents import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from ingest.embedding import Encoder
 from ingest.files import path_text, read_file, scan, storable
 from ingest.store import FileRecord, IndexStore, file_key
+from ingest.writer import Pending, Writer
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
@@ -100,50 +101,6 @@ def _named(files: list[Path], report: IngestReport) -> list[tuple[Path, str]]:
     return out
 
 
-@dataclass
-class _Pending:
-    record: FileRecord
-    stale: list[str]
-    is_new: bool
-
-
-class _Writer:
-    """Buffers chunks across files and writes them in encoder-sized batches."""
-
-    def __init__(self, store: IndexStore, encoder: Encoder, batch_size: int, report: IngestReport):
-        self.store, self.encoder, self.batch_size, self.report = store, encoder, batch_size, report
-        self.ids: list[str] = []
-        self.texts: list[str] = []
-        self.embed_texts: list[str] = []
-        self.metas: list[dict[str, Any]] = []
-        self.files: list[_Pending] = []
-
-    def add(self, ids: list[str], texts: list[str], embed_texts: list[str],
-            metas: list[dict[str, Any]], pending: _Pending) -> None:
-        self.ids += ids
-        self.texts += texts
-        self.embed_texts += embed_texts
-        self.metas += metas
-        self.files.append(pending)
-        # Large groups: the encoder sorts a group by length, so bigger groups pad less
-        # (measured: 256 -> 1024 chunks per group, +18% tokens per CPU second with ONNX).
-        if len(self.ids) >= self.batch_size * 16:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.ids:
-            vectors = self.encoder.encode(self.embed_texts, batch_size=self.batch_size)
-            self.report.tokens += sum(self.encoder.count_tokens_batch(self.embed_texts))
-            self.store.upsert(self.ids, vectors, self.texts, self.metas)
-            self.report.embedded += len(self.ids)
-        for p in self.files:  # every chunk of these files is stored now
-            if p.stale:
-                self.store.delete_chunks(p.stale)
-            self.store.put_file(p.record)
-            (self.report.added if p.is_new else self.report.updated).append(p.record.path)
-        self.ids, self.texts, self.embed_texts, self.metas, self.files = [], [], [], [], []
-
-
 def run_ingest(
     paths: Iterable[str | Path],
     store: IndexStore,
@@ -171,7 +128,6 @@ def run_ingest(
     """
     t0 = time.perf_counter()
     report = IngestReport()
-    max_tokens = min(chunk_max_tokens, encoder.max_seq_length)
     roots = [Path(p).expanduser() for p in paths]
     found = scan(roots, SUPPORTED_SUFFIXES)
     report.missing = [(path_text(p), why) for p, why in found.missing]
@@ -186,19 +142,39 @@ def run_ingest(
         # per new file only then (a where-filtered get costs O(index size) per file).
         orphans = store.count() != sum(r.chunks for r in records.values())
         _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
-        writer = _Writer(store, encoder, batch_size, report)
-        for n, (f, text) in enumerate(files):
-            if progress:
-                progress(n, len(files), Path(text).name)
-            _ingest_one(f, text, records.get(text), orphans, store, encoder, writer, report,
-                        max_file_bytes, max_tokens, chunk_target_tokens)
-        writer.flush()
-        if progress:
-            progress(len(files), len(files), "done")
+        job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
+                   orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
+                   chunk_target_tokens)
+        _ingest_all(job, files, records, progress)
         if report.changed:
             store.bump(encoder.model_id, encoder.dim)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@dataclass
+class _Job:
+    """One ingest's collaborators and limits, shared by every file it reads."""
+
+    store: IndexStore
+    encoder: Encoder
+    writer: Writer
+    report: IngestReport
+    orphans: bool  # chunks without a manifest record may exist (a killed ingest)
+    max_file_bytes: int
+    max_tokens: int
+    target_tokens: int
+
+
+def _ingest_all(job: _Job, files: list[tuple[Path, str]], records: dict[str, FileRecord],
+                progress: Progress | None) -> None:
+    for n, (f, text) in enumerate(files):
+        if progress:
+            progress(n, len(files), Path(text).name)
+        _ingest_one(job, f, text, records.get(text))
+    job.writer.flush()
+    if progress:
+        progress(len(files), len(files), "done")
 
 
 def _drop_gone(store: IndexStore, records: dict[str, FileRecord], roots: list[Path],
@@ -220,44 +196,25 @@ def _drop_gone(store: IndexStore, records: dict[str, FileRecord], roots: list[Pa
             report.removed.append(path)
 
 
-def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store: IndexStore,
-                encoder: Encoder,
-                writer: _Writer, report: IngestReport, max_file_bytes: int, max_tokens: int,
-                target_tokens: int) -> None:
+def _ingest_one(job: _Job, f: Path, path: str, old: FileRecord | None) -> None:
     """Ingest file ``f``, named ``path`` in the index (``path_text``)."""
-    try:
-        data = read_file(f, max_file_bytes)  # once: the hash and the text see the same bytes
-        size = len(data)
-        digest = hashlib.sha256(data).hexdigest()
-        if old is not None and old.sha256 == digest and old.version == VERSION:
-            report.unchanged.append(path)
-            return
-        doc = load_document(f, max_bytes=max_file_bytes, data=data)
-        doc = dataclasses.replace(doc, path=path, text=storable(doc.text))
-    except SkipFile as exc:
-        _skip(path, str(exc), old, store, report)
+    store, report = job.store, job.report
+    read = _read(job, f, path, old)
+    if read is None:
         return
-    except OSError as exc:
-        _skip(path, f"unreadable: {exc.strerror or exc}", old, store, report)
-        return
+    doc, digest, size = read
     for w in doc.warnings:
         report.warnings.append((path, w))
-    chunks = chunk_document(doc, encoder.count_tokens, max_tokens=max_tokens,
-                            target_tokens=target_tokens)
+    chunks = chunk_document(doc, job.encoder.count_tokens, max_tokens=job.max_tokens,
+                            target_tokens=job.target_tokens)
     if not chunks:
         _skip(path, "no text to index", old, store, report)
         return
     key = file_key(path)
-    existing = set(store.chunk_ids(path)) if old is not None or orphans else set()
+    existing = set(store.chunk_ids(path)) if old is not None or job.orphans else set()
     title = storable(str(doc.metadata.get("title") or Path(path).stem))
     base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
-    ids, seen_ids = [], set()
-    for c in chunks:
-        cid = f"{key}-{hashlib.sha1(c.embed_text.encode()).hexdigest()[:16]}"
-        while cid in seen_ids:  # the same text twice in one file
-            cid += "+"
-        seen_ids.add(cid)
-        ids.append(cid)
+    ids = _chunk_ids(key, chunks)
     metas = [
         {**base, "file": key, "path": path, "title": title, "section": c.section,
          "start": c.start, "end": c.end, "index": c.index, "line": doc.line_at(c.start),
@@ -268,15 +225,46 @@ def _ingest_one(f: Path, path: str, old: FileRecord | None, orphans: bool, store
     if reuse:  # same text as before: refresh positions, skip the encoder
         store.update_meta([ids[i] for i in reuse], [metas[i] for i in reuse])
     new = [i for i, cid in enumerate(ids) if cid not in existing]
-    pending = _Pending(
+    pending = Pending(
         record=FileRecord(path=path, sha256=digest, chunks=len(chunks), title=title,
                           ingested_at=time.time(), size=size, version=VERSION),
         stale=sorted(existing - set(ids)),
         is_new=old is None,
     )
     report.chunks += len(chunks)
-    writer.add([ids[i] for i in new], [chunks[i].text for i in new],
-               [chunks[i].embed_text for i in new], [metas[i] for i in new], pending)
+    job.writer.add([ids[i] for i in new], [chunks[i].text for i in new],
+                   [chunks[i].embed_text for i in new], [metas[i] for i in new], pending)
+
+
+def _read(job: _Job, f: Path, path: str, old: FileRecord | None
+          ) -> tuple[Document, str, int] | None:
+    """The document, its bytes' sha256 and size; None when the file is unchanged since
+    ``old`` (reported so) or cannot be ingested (skipped, its earlier version dropped)."""
+    try:
+        data = read_file(f, job.max_file_bytes)  # once: the hash and the text see the same bytes
+        digest = hashlib.sha256(data).hexdigest()
+        if old is not None and old.sha256 == digest and old.version == VERSION:
+            job.report.unchanged.append(path)
+            return None
+        doc = load_document(f, max_bytes=job.max_file_bytes, data=data)
+        return dataclasses.replace(doc, path=path, text=storable(doc.text)), digest, len(data)
+    except SkipFile as exc:
+        _skip(path, str(exc), old, job.store, job.report)
+    except OSError as exc:
+        _skip(path, f"unreadable: {exc.strerror or exc}", old, job.store, job.report)
+    return None
+
+
+def _chunk_ids(key: str, chunks: list[Chunk]) -> list[str]:
+    """Ids from the file key and each chunk's content, so unchanged chunks keep theirs."""
+    ids, seen_ids = [], set()
+    for c in chunks:
+        cid = f"{key}-{hashlib.sha1(c.embed_text.encode()).hexdigest()[:16]}"
+        while cid in seen_ids:  # the same text twice in one file
+            cid += "+"
+        seen_ids.add(cid)
+        ids.append(cid)
+    return ids
 
 
 def _skip(path: str, why: str, old: FileRecord | None, store: IndexStore,

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from app import QuestionError
-from app.grounding import supported
+from app.answer.grounding import supported
 from tests.conftest import ROOT
 
 CITE = re.compile(r"\[(\d+)\]")

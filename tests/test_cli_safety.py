@@ -111,7 +111,7 @@ def test_undecodable_bytes_typed_into_chat_are_dropped(corpus_index):
 @pytest.mark.parametrize("question", ["What is \ud800 GitOps?", "\udcff\udcfe", "\ud83d\ude80 GitOps"])
 def test_lone_surrogates_in_the_api_and_ui(shared_bot, question):
     from app.errors import QuestionError
-    from app.ui_handlers import INTERNAL, Handlers
+    from app.ui.handlers import INTERNAL, Handlers
 
     try:
         shared_bot.ask(question)

@@ -84,7 +84,7 @@ def _local_ready() -> bool:
 
 @pytest.fixture(scope="module")
 def gguf(tmp_path_factory) -> Path:
-    from app.llm import model_path
+    from app.answer.llm import model_path
     from app.settings import Settings
 
     return model_path(Settings.load(index_dir=tmp_path_factory.mktemp("llm")))
@@ -118,9 +118,9 @@ HOSTILE_NAMES = (
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=lambda n: repr(n[:30]))
 def test_upload_names_stay_in_the_upload_folder(tmp_path, name):
-    ui_files = pytest.importorskip("app.ui_files", reason="app/ui_files.py is not written yet")
+    ui_files = pytest.importorskip("app.ui.files", reason="app/ui/files.py is not written yet")
     if not hasattr(ui_files, "store_upload"):
-        pytest.skip("app.ui_files has no store_upload() yet")
+        pytest.skip("app.ui.files has no store_upload() yet")
     src = tmp_path / "tmpupload"
     src.write_text("# Upload\n\nGitOps text.\n")
     index_dir = tmp_path / "idx"
@@ -222,7 +222,7 @@ def test_api_key_not_in_settings_errors_logs_or_ui(corpus_index, tmp_path, caplo
     blob = json.dumps(answer.to_dict(), default=str) + repr(answer) + streamed
     assert KEY not in blob and KEY not in caplog.text
     assert answer.note, "an unreachable endpoint should be explained in the note"
-    handlers = pytest.importorskip("app.ui_handlers")
+    handlers = pytest.importorskip("app.ui.handlers")
     ui = handlers.Handlers(bot)
     shown = json.dumps([ui.ask("What is GitOps?", mode="hosted"), ui.status()], default=str)
     assert KEY not in shown and KEY not in caplog.text

@@ -10,9 +10,9 @@ import bm25s
 import numpy as np
 import pytest
 
-from app.lexical import LexicalIndex, bm25_matrix
-from app.terms import tokens
-from app.terms import words as lexical_tokens
+from app.retrieval.lexical import LexicalIndex, bm25_matrix
+from app.retrieval.terms import tokens
+from app.retrieval.terms import words as lexical_tokens
 from tests.conftest import CORPUS
 
 

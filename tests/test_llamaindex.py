@@ -120,7 +120,7 @@ def test_llama_index_pipelines_on_opsqa_retriever(shared_bot):
     from llama_index.core.query_engine import RetrieverQueryEngine
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    from app.llm import model_path
+    from app.answer.llm import model_path
 
     llm = LlamaCPP(model_path=str(model_path(shared_bot.settings)), temperature=0.0,
                    max_new_tokens=48, context_window=2048, verbose=False,

@@ -15,9 +15,9 @@ import pytest
 from conftest import free_port
 
 from app import Assistant
-from app.grounding import supported
-from app.llm import available_modes, build_messages
-from app.llm_check import Checker, check_text, redact, split_complete
+from app.answer.grounding import supported
+from app.answer.llm import available_modes, build_messages
+from app.answer.llm_check import Checker, check_text, redact, split_complete
 from app.settings import Settings
 from app.types import Answer, Source
 
@@ -177,7 +177,7 @@ def test_local_stream_is_grounded(local_bot):
 
 @real_llm
 def test_prompt_injection_is_ignored(local_bot, tmp_path):
-    from app.llm import model_path
+    from app.answer.llm import model_path
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -199,7 +199,7 @@ def test_prompt_injection_is_ignored(local_bot, tmp_path):
 # -- a real OpenAI-compatible server (llama.cpp's) on loopback ----------------------------------
 @pytest.fixture(scope="module")
 def llama_server(local_bot, tmp_path_factory):
-    from app.llm import model_path
+    from app.answer.llm import model_path
 
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
     port = free_port()

@@ -59,7 +59,7 @@ def test_mode_llm_needs_an_llm(index_copy):
 def test_user_llamacpp_llm_is_checked_like_local(index_copy):
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    from app.llm import model_path
+    from app.answer.llm import model_path
 
     bot = Assistant.open(index_dir=index_copy, **LIMITS)
     llm = LlamaCPP(model_path=str(model_path(bot.settings)), temperature=0.0, max_new_tokens=96,
@@ -74,7 +74,7 @@ def test_user_llamacpp_llm_is_checked_like_local(index_copy):
 @pytest.fixture(scope="module")
 def templated_gguf(index_copy, tmp_path_factory) -> Path:
     """A copy of the packaged GGUF carrying a chat template, written with the gguf package."""
-    from app.llm import model_path
+    from app.answer.llm import model_path
     from app.settings import Settings
 
     pytest.importorskip("gguf", reason="needs the gguf package ([test] extra)")
@@ -89,8 +89,8 @@ def templated_gguf(index_copy, tmp_path_factory) -> Path:
 def test_gguf_chat_template_is_used_and_base_model_keeps_completion(index_copy, templated_gguf):
     from llama_index.core.llms import ChatMessage
 
-    from app.llm import build_messages
-    from app.llm_models import get_model
+    from app.answer.llm import build_messages
+    from app.answer.llm_models import get_model
 
     base = Assistant.open(index_dir=index_copy, **LIMITS)
     assert get_model(base, "local").chat is False  # the packaged base model has no template

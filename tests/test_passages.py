@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from app.extractive import Composer
-from app.grounding import weigh_evidence
-from app.lexical import LexicalIndex
-from app.passages import definienda, runs_on, split_units
-from app.questions import plan_question
-from app.retrieval import Hit, Retriever
+from app.answer.extractive import Composer
+from app.answer.grounding import weigh_evidence
+from app.answer.passages import runs_on, split_units
+from app.answer.questions import plan_question
+from app.retrieval.definitions import definienda
+from app.retrieval.hybrid import Hit, Retriever
+from app.retrieval.lexical import LexicalIndex
 
 
 def hit(text: str, hid: str = "h1") -> Hit:

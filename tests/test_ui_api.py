@@ -37,7 +37,7 @@ def _free_port() -> int:
 def server(corpus_index, tmp_path_factory):
     """A real UI server over a private copy of the corpus index; yields (client, bot)."""
     from app import Assistant
-    from app.ui import build_ui, launch_options
+    from app.ui.layout import build_ui, launch_options
 
     d = tmp_path_factory.mktemp("ui-api") / "idx"
     shutil.copytree(corpus_index, d)
@@ -130,7 +130,7 @@ def test_oversize_upload_is_refused(server, tmp_path):
 
 def test_oversize_checked_before_reading(tmp_path):
     """The UI's own check (behind gradio's max_file_size) refuses by size, not content."""
-    from app.ui_files import UploadError, store_upload
+    from app.ui.files import UploadError, store_upload
 
     big = tmp_path / "big.md"
     with open(big, "wb") as fh:  # sparse: huge on paper, nothing to read
@@ -162,14 +162,14 @@ def test_traversal_name_is_sanitized(server, tmp_path):
     ],
 )
 def test_safe_name(name, expected):
-    from app.ui_files import safe_name
+    from app.ui.files import safe_name
 
     assert safe_name(name) == expected
 
 
 @pytest.mark.parametrize("name", ["run.sh", "x.md.exe", "passwd", ""])
 def test_unsafe_types_refused(name):
-    from app.ui_files import UploadError, safe_name
+    from app.ui.files import UploadError, safe_name
 
     with pytest.raises(UploadError):
         safe_name(name)
@@ -227,7 +227,7 @@ def test_concurrent_asks(server):
 
 def test_render_escapes_passages_and_highlights_inside_escaping():
     from app import Answer, Source
-    from app.ui_render import answer_markdown, sources_html
+    from app.ui.render import answer_markdown, sources_html
 
     passage = 'Teams paste <script>x()</script> here. <b onclick="y()">Bold</b> claim & more.'
     src = Source(path="/d/<evil>.md", title="<i>T</i>", section="S<1>", text=passage, score=0.5)

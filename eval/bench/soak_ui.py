@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.ui_handlers import INTERNAL
+from app.ui.handlers import INTERNAL
 from eval.bench.common import free_port
 from eval.bench.soak_fuzz import SUFFIXES, document, question, term_for
 

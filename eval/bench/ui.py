@@ -52,7 +52,7 @@ def _start_server(args: argparse.Namespace, port: int) -> Callable[[], None]:
     """Start the UI on 127.0.0.1:port and wait until it answers; returns a stop function."""
     if args.in_process:
         from app import Assistant
-        from app.ui import build_ui, launch_options
+        from app.ui.layout import build_ui, launch_options
 
         over = {"index_dir": args.index_dir, "concurrency_limit": args.concurrency}
         bot = Assistant.open(host="127.0.0.1", port=port, **over)

@@ -1,28 +1,30 @@
 """LLM answerers (local, hosted, or any llama-index LLM), checked against the passages.
 
-The models come from ``app.llm_models`` (llama-index LLM classes); this module prompts them,
+The models come from ``app.answer.llm_models`` (llama-index LLM classes); this module prompts them,
 streams their text, bounds it by ``llm_timeout``, keeps only the sentences the passages
-support (``app.llm_check``), falls back to the extractive answer, and keeps the hosted API
+support (``app.answer.llm_check``), falls back to the extractive answer, and keeps the hosted API
 key out of every message.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from app.answer.llm_check import Checker, redact, split_complete
+from app.answer.llm_models import SEED, STOP, Model, model_path
+from app.answer.modes import available_modes
 from app.errors import LLMError
-from app.llm_check import Checker, redact, split_complete
-from app.llm_models import CUSTOM, INSTALL_HINT, SEED, STOP, available_modes, get_model, model_path
 from app.types import Answer, Source
 
-__all__ = ["SEED", "STOP", "Generation", "available_modes", "build_messages", "llm_answer",
-           "llm_stream", "model_path"]
+__all__ = ["SEED", "STOP", "Generation", "LLMAnswerer", "available_modes", "build_messages",
+           "hosted_failure", "model_path"]
 
+_LOAD_LOCK = threading.Lock()  # one model load at a time, in any mode
 PASSAGE_CHARS = 1200  # per passage, so five passages, the question and the answer fit in N_CTX
 
 SYSTEM = (
@@ -49,7 +51,7 @@ def build_messages(question: str, sources: tuple[Source, ...]) -> list[dict[str,
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-def _tokens(bot: Any, mode: str, question: str, sources: tuple[Source, ...],
+def _tokens(mode: LLMAnswerer, question: str, sources: tuple[Source, ...],
             end: dict[str, str] | None = None) -> Iterator[str]:
     """Stream generated text pieces; stops at ``llm_timeout`` seconds. ``end["reason"]`` is
     set to the finish reason ("stop", "length" or "timeout") when the model reports one.
@@ -57,11 +59,10 @@ def _tokens(bot: Any, mode: str, question: str, sources: tuple[Source, ...],
     Raises:
         LLMError: the model or endpoint failed, or timed out before any text came.
     """
-    s = bot.settings
     end = {} if end is None else end
     messages = build_messages(question, sources)
-    model = get_model(bot, mode)
-    deadline = time.monotonic() + s.llm_timeout
+    model = mode.model()
+    deadline = time.monotonic() + mode.settings.llm_timeout
     lock = model.lock
     if lock is not None:
         lock.acquire()
@@ -84,8 +85,8 @@ def _tokens(bot: Any, mode: str, question: str, sources: tuple[Source, ...],
                 end["reason"] = "timeout"
                 return
     except Exception as exc:
-        if mode == "hosted":
-            raise LLMError(_hosted_failure(exc, s)) from None
+        if mode.explain is not None:
+            raise LLMError(mode.explain(exc)) from None
         raise
     finally:
         if lock is not None:
@@ -104,7 +105,7 @@ def _finish_reason(raw: Any) -> str | None:
     return str(reason or "")
 
 
-def _hosted_failure(exc: Exception, settings: Any) -> str:
+def hosted_failure(exc: Exception, settings: Any) -> str:
     """A failure message naming the endpoint and error class only: never the key."""
     import openai
 
@@ -131,22 +132,22 @@ def _scrub(text: str, settings: Any) -> str:
     return text.replace(key, "***") if key else text
 
 
-def _failure(exc: Exception, bot: Any) -> str:
+def _failure(exc: Exception, settings: Any) -> str:
     if isinstance(exc, LLMError):
-        return _scrub(str(exc), bot.settings)
-    return _scrub(f"{type(exc).__name__} during generation", bot.settings)
+        return _scrub(str(exc), settings)
+    return _scrub(f"{type(exc).__name__} during generation", settings)
 
 
-def _checked(bot: Any, mode: str, base: Answer, checker: Checker) -> Iterator[str]:
+def _checked(mode: LLMAnswerer, base: Answer, checker: Checker) -> Iterator[str]:
     """Generate, split into sentences as text arrives, yield each sentence that passes
     ``checker``; a failure is recorded in ``checker.error`` (generation then stops)."""
     buf, end = "", {"reason": ""}
     try:
-        for piece in _tokens(bot, mode, base.question, base.sources, end):
+        for piece in _tokens(mode, base.question, base.sources, end):
             done, buf = split_complete(buf + piece)
             yield from filter(None, map(checker.check, done))
     except Exception as exc:
-        checker.error, buf = _failure(exc, bot), ""  # a failed generation's tail is not trusted
+        checker.error, buf = _failure(exc, mode.settings), ""  # a failed generation's tail is not trusted
     tail = buf.strip()
     if end["reason"] in ("length", "timeout") and tail and tail[-1] not in ".!?]":
         return  # cut off mid-sentence: neither kept nor counted
@@ -159,8 +160,8 @@ class Generation:
     text arrives; ``answer()`` then gives the final ``Answer``.
     """
 
-    def __init__(self, bot: Any, mode: str, base: Answer):
-        self.bot, self.mode, self.base = bot, mode, base
+    def __init__(self, mode: LLMAnswerer, base: Answer):
+        self.mode, self.base = mode, base
         self.checker = Checker(base.sources)
         self.kept: list[str] = []
         self.llm_ms = 0.0
@@ -168,7 +169,7 @@ class Generation:
     def __iter__(self) -> Iterator[str]:
         t0 = time.perf_counter()
         try:
-            for sentence in _checked(self.bot, self.mode, self.base, self.checker):
+            for sentence in _checked(self.mode, self.base, self.checker):
                 self.kept.append(sentence)
                 yield sentence
         finally:
@@ -180,49 +181,70 @@ class Generation:
         timings = dict(base.timings_ms, llm_ms=self.llm_ms)
         if not self.kept:
             note = f"fell back to extractive: {c.error}" if c.error else c.note()
-            return replace(base, mode=self.mode, note=note, timings_ms=timings)
-        return replace(base, text=" ".join(self.kept), mode=self.mode, note=c.note(),
+            return replace(base, mode=self.mode.name, note=note, timings_ms=timings)
+        return replace(base, text=" ".join(self.kept), mode=self.mode.name, note=c.note(),
                        used=tuple(c.used), timings_ms=timings)
 
 
-def llm_answer(bot: Any, mode: str, plan: Any, base_answer: Answer) -> Answer:
-    """Answer with the ``mode`` LLM, keeping only the sentences the passages support.
+class LLMAnswerer:
+    """An answer mode whose text a llama-index LLM writes, checked against the passages.
 
-    Falls back to ``base_answer`` (the extractive answer) when nothing supported remains or
-    generation fails; ``note`` says which happened.
-
-    Raises:
-        LLMError: the mode cannot run here (not installed or not configured).
+    Args:
+        name: the mode's name ("local", "hosted", "llm").
+        settings: what generation reads (``llm_timeout``, the hosted key to keep out of notes).
+        load: builds the ``Model`` (called once, on the first question).
+        ready: raises a clear ``LLMError`` when the mode is not installed or configured.
+        explain: turns a generation failure into the ``LLMError`` message (hosted: the
+            endpoint and error class, never the key); None re-raises it as it is.
     """
-    _ready(bot, mode)
-    run = Generation(bot, mode, base_answer)
-    for _ in run:
-        pass
-    return run.answer()
 
+    def __init__(self, name: str, settings: Any, load: Callable[[], Model],
+                 ready: Callable[[], None], explain: Callable[[Exception], str] | None = None):
+        self.name, self.settings, self.explain = name, settings, explain
+        self._load, self._ready = load, ready
+        self._model: Model | None = None
 
-def llm_stream(bot: Any, mode: str, plan: Any, base_answer: Answer,
-               run: Generation | None = None) -> Iterator[str]:
-    """Stream the ``mode`` LLM's answer sentence by sentence, each checked before it is
-    yielded; yields the extractive text instead when no sentence survives or generation fails.
-    Pass ``run`` to read its ``answer()`` once the stream is consumed.
+    def model(self) -> Model:
+        """The model, loaded on first use.
 
-    Raises:
-        LLMError: the mode cannot run here (not installed or not configured).
-    """
-    _ready(bot, mode)
-    run = run or Generation(bot, mode, base_answer)
-    for sentence in run:
-        yield sentence + " "
-    if not run.kept:
-        yield base_answer.text
+        Raises:
+            LLMError: the mode is not installed, not configured, or fails to load.
+        """
+        with _LOAD_LOCK:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
 
+    def answer(self, base: Answer) -> Answer:
+        """Answer with the LLM, keeping only the sentences the passages support.
 
-def _ready(bot: Any, mode: str) -> None:
-    """Raise a clear ``LLMError`` when ``mode`` is not installed or configured."""
-    if mode == "local" and importlib.util.find_spec("llama_cpp") is None:
-        raise LLMError(f"local mode needs llama-cpp-python, an optional extra: `{INSTALL_HINT}`")
-    if mode == "hosted" and not bot.settings.hosted_base_url:
-        raise LLMError("hosted mode needs hosted_base_url in opsqa.toml or OPSQA_HOSTED_BASE_URL")
-    if mode == CUSTOM and bot._llms.get(CUSTOM) is None:
-        raise LLMError("mode 'llm' needs an LLM: Assistant.open(llm=<a llama-index LLM>)")
+        Falls back to ``base`` (the extractive answer) when nothing supported remains or
+        generation fails; ``note`` says which happened.
+
+        Raises:
+            LLMError: the mode cannot run here (not installed or not configured).
+        """
+        self._ready()
+        run = Generation(self, base)
+        for _ in run:
+            pass
+        return run.answer()
+
+    def stream(self, base: Answer) -> tuple[Iterator[str], Callable[[], Answer]]:
+        """The checked sentences as they come (``base``'s text if none survive), and the
+        final answer once they are read."""
+        run = Generation(self, base)
+        return self._sentences(base, run), run.answer
+
+    def _sentences(self, base: Answer, run: Generation) -> Iterator[str]:
+        """Each checked sentence, yielded once it passes; the extractive text instead when no
+        sentence survives or generation fails.
+
+        Raises:
+            LLMError: the mode cannot run here (not installed or not configured).
+        """
+        self._ready()
+        for sentence in run:
+            yield sentence + " "
+        if not run.kept:
+            yield base.text

@@ -18,10 +18,6 @@ and searched by bm25s itself (a test checks the matrix against ``bm25s.BM25.inde
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,19 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from app.passages import definienda
-from app.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
+from app.retrieval import snapshots
+from app.retrieval.definitions import definienda
+from app.retrieval.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
 
-log = logging.getLogger(__name__)
-
-FORMAT = 7  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
-# 5: the terms each chunk defines; 6: full heading paths; 7: acronyms spelt out
 K1, B = 1.5, 0.75  # bm25s defaults
-KEEP_SAVED = 2  # snapshots kept on disk per index folder
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
-TermRow = tuple[str, str, str, str, str]  # (file key, title, aliases, heading path, defines)
+TermRow = snapshots.TermRow  # (file key, title, aliases, heading path, defines)
 
 
 # A chunk's title and heading path count this many times in BM25 (a field weight, as in
@@ -244,75 +236,32 @@ class LexicalIndex:
         return LexicalIndex.assemble(key, ids, tok, ptr, words, rows, row_of.astype(np.int32),
                                      shas)
 
-    # -- on disk ----------------------------------------------------------------------------
+    # -- on disk (app/retrieval/snapshots.py) ------------------------------------------------
     def save(self, folder: Path) -> None:
         """Write this snapshot as ``folder/<key>.npz`` (atomically), keeping the newest few.
 
         A folder that cannot be written only costs the next process a rebuild.
         """
-        if not self.key:
-            return
-        head = json.dumps({"format": FORMAT, "key": self.key, "ids": self.ids,
-                           "words": self.words, "rows": self.rows, "shas": self.shas})
-        target = folder / f"{self.key}.npz"
-        tmp = folder / f".{self.key}.{os.getpid()}.tmp.npz"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as fh:
-                np.savez(fh, head=np.frombuffer(head.encode(), np.uint8), tok=self.tok,
-                         ptr=self.ptr, row_of=self.row_of)
-            os.replace(tmp, target)
-        except OSError as exc:
-            log.warning("could not save the lexical index to %s: %s", folder, exc)
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            return
-        with contextlib.suppress(OSError):  # another process may be pruning too
-            others = sorted((p for p in folder.glob("*.npz")
-                             if p != target and not p.name.startswith(".")),
-                            key=lambda p: p.stat().st_mtime_ns, reverse=True)
-            for old in others[KEEP_SAVED - 1:]:
-                old.unlink(missing_ok=True)
+        if self.key:
+            snapshots.write(folder, self.key, self.ids, self.words, self.rows, self.shas,
+                            self.tok, self.ptr, self.row_of)
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex | None:
         """The snapshot saved at ``path``, or None if it is missing, damaged or inconsistent."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                head = json.loads(bytes(z["head"]).decode())
-                tok, ptr, row_of = z["tok"], z["ptr"], z["row_of"]
-            ids, words = head["ids"], head["words"]
-            rows = [tuple(str(x) for x in r) for r in head["rows"]]
-            if head.get("format") != FORMAT:  # written by another opsqa version: rebuild
-                return None
-            ok = (head["key"] == path.stem
-                  and isinstance(ids, list) and isinstance(words, list)
-                  and all(len(r) == 5 for r in rows)
-                  and tok.dtype == np.int32 and ptr.dtype == np.int64
-                  and row_of.dtype == np.int32
-                  and len(ptr) == len(ids) + 1 and len(row_of) == len(ids)
-                  and ptr[0] == 0 and ptr[-1] == len(tok) and bool(np.all(np.diff(ptr) >= 0))
-                  and (not len(tok) or (tok.min() >= 0 and tok.max() < len(words)))
-                  and (not len(row_of) or (row_of.min() >= 0 and row_of.max() < len(rows))))
-            if not ok:
-                raise ValueError("inconsistent arrays")
-            return cls.assemble(head["key"], [str(i) for i in ids], tok, ptr,
-                                [str(w) for w in words], rows,  # type: ignore[arg-type]
-                                row_of, {str(k): str(v) for k, v in head["shas"].items()})
-        except FileNotFoundError:
+        saved = snapshots.read(path)
+        if saved is None:
             return None
+        try:
+            return cls.assemble(*saved)
         except Exception as exc:  # a damaged or foreign file: rebuild rather than trust it
-            log.warning("ignoring the saved lexical index %s: %s", path, exc)
+            snapshots.log.warning("ignoring the saved lexical index %s: %s", path, exc)
             return None
 
     @staticmethod
     def newest(folder: Path, collection: str) -> Path | None:
         """The most recent saved snapshot of ``collection``, if any."""
-        try:
-            saved = [p for p in folder.glob(f"{collection}-g*.npz")]
-            return max(saved, key=lambda p: p.stat().st_mtime) if saved else None
-        except OSError:
-            return None
+        return snapshots.newest(folder, collection)
 
 
 def store_key(collection: str, generation: int, count: int) -> str:

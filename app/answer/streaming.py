@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from app.answer.modes import AnswerMode, pieces
 from app.types import Answer
 
 if TYPE_CHECKING:
-    from app.questions import Plan
+    from app.answer.questions import Plan
+
+__all__ = ["Stream", "pieces", "start_stream"]
 
 
 @dataclass
@@ -42,33 +45,26 @@ class Stream:
         return self.final()
 
 
-def start_stream(bot: Any, question: str, previous: Plan | None, mode: str | None) -> Stream:
+class Answers(Protocol):
+    """What streaming needs of an ``Assistant``."""
+
+    def answer_mode(self, mode: str | None = None) -> AnswerMode: ...
+
+    def answer_with_plan(self, question: str, previous: Plan | None = None,
+                         mode: str | None = None) -> tuple[Answer, Plan]: ...
+
+
+def start_stream(bot: Answers, question: str, previous: Plan | None, mode: str | None
+                 ) -> Stream:
     """Retrieve and decide refusal now; generate (in LLM modes) as the pieces are read.
 
     Raises:
         QuestionError, ConfigError, IndexStoreError: as ``Assistant.ask``.
     """
-    mode = bot._mode(mode)
-    if mode == "extractive":
-        answer, plan = bot._answer(question, previous, mode)
-        return Stream(answer, plan, pieces(answer.text), lambda: answer)
-    base, plan = bot._answer(question, previous, "extractive")
+    answerer = bot.answer_mode(mode)
+    base, plan = bot.answer_with_plan(question, previous, "extractive")
     if base.refused:
-        refused = replace(base, mode=mode)
-        return Stream(base, plan, pieces(base.text), lambda: refused, mode)
-    from app.llm import Generation, llm_stream
-
-    run = Generation(bot, mode, base)
-    return Stream(base, plan, llm_stream(bot, mode, plan, base, run), run.answer, mode)
-
-
-def pieces(text: str) -> Iterator[str]:
-    """Split text into word-sized pieces (whitespace kept) for streaming."""
-    buf = ""
-    for ch in text:
-        buf += ch
-        if ch in " \n":
-            yield buf
-            buf = ""
-    if buf:
-        yield buf
+        refused = replace(base, mode=answerer.name)
+        return Stream(base, plan, pieces(base.text), lambda: refused, answerer.name)
+    text, final = answerer.stream(base)
+    return Stream(base, plan, text, final, answerer.name)

@@ -1,6 +1,6 @@
 """Hybrid retrieval: Chroma's dense vectors plus bm25s lexical scores, fused by reciprocal rank.
 
-The lexical side and the term index (``app/lexical.py``) catch up with the store whenever its
+The lexical side and the term index (``app/retrieval/lexical.py``) catch up with the store whenever its
 generation changes (after any ingest, by this or another process), so they never drift from
 Chroma.
 Term-awareness: the corpus's own titles, front-matter aliases and headings form a term index;
@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from app.lexical import LexicalIndex, fetch_rows, store_key
-from app.terms import TermIndex, Vocabulary
+from app.retrieval.lexical import LexicalIndex, fetch_rows, store_key
+from app.retrieval.terms import TermIndex, Vocabulary
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
+
+Pool = dict[str, tuple[str, dict[str, Any], float]]  # chunk id: (text, metadata, similarity)
 
 RRF_K = 60
 CANDIDATES = 30
@@ -163,96 +165,86 @@ class Retriever:
         if qvec is None:
             qvec = self.embed_query(query)
         n = min(CANDIDATES, len(snap.ids))
-        where = None
-        if files:
-            where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
-        where_: Any = where
-        def dense(col: Any) -> Any:
-            return col.query(query_embeddings=[qvec.tolist()], n_results=n, where=where_,
-                             include=["documents", "metadatas", "distances"])
-
-        res: Any = self._retry(dense)
-        dense_ids = res["ids"][0]
-        pool: dict[str, tuple[str, dict[str, Any], float]] = {}
-        for cid, doc, meta, dist in zip(dense_ids, res["documents"][0], res["metadatas"][0],
-                                        res["distances"][0], strict=False):
-            pool[cid] = (doc, meta, 1.0 - float(dist))
-        fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, cid in enumerate(dense_ids)}
-        qtok = snap.query_stems(query)
+        found = self.store.nearest(qvec, n, files)
+        pool: Pool = {c.id: (c.text, c.meta, c.similarity) for c in found}
+        fused: dict[str, float] = {c.id: 1.0 / (RRF_K + r + 1) for r, c in enumerate(found)}
         allowed = set(files) if files else None
-        if snap.bm25 is not None and qtok:
-            docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
-                                               show_progress=False, n_threads=1)
-            rank = 0
-            # Equal scores rank by chunk id, so the order never depends on how the index grew.
-            ordered = sorted(zip(docs[0].tolist(), scores[0].tolist(), strict=False),
-                             key=lambda p: (-p[1], snap.ids[int(p[0])]))
-            for idx, sc in ordered:
-                if sc <= 0 or rank >= n:
-                    break
-                if allowed is not None and snap.file_of(int(idx)) not in allowed:
-                    continue
-                cid = snap.ids[int(idx)]
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-                rank += 1
+        self._fuse_lexical(fused, snap, query, n, allowed)
         if subject:  # a third ranking: the passages that define the subject, by similarity
-            defining = [snap.ids[i] for i in snap.defining(subject)
-                        if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
-            self._read(pool, [cid for cid in defining if cid not in pool], qvec)
-            ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: (-pool[c][2], c))
-            for rank, cid in enumerate(ranked[:n]):  # a definition is what was asked for
-                fused[cid] = fused.get(cid, 0.0) + DEFINING_WEIGHT / (RRF_K + rank + 1)
+            self._fuse_defining(fused, pool, snap, subject, n, allowed, qvec)
         self._read(pool, [cid for cid in fused if cid not in pool], qvec)
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
         return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
 
-    def _read(self, pool: dict[str, tuple[str, dict[str, Any], float]], ids: list[str],
-              qvec: np.ndarray) -> None:
+    @staticmethod
+    def _fuse_lexical(fused: dict[str, float], snap: LexicalIndex, query: str, n: int,
+                      allowed: set[str] | None) -> None:
+        """Add BM25's top ``n`` (within ``allowed`` files) to the reciprocal-rank fusion."""
+        qtok = snap.query_stems(query)
+        if snap.bm25 is None or not qtok:
+            return
+        docs, scores = snap.bm25.retrieve([qtok], k=min(len(snap.ids), n * 3),
+                                           show_progress=False, n_threads=1)
+        rank = 0
+        # Equal scores rank by chunk id, so the order never depends on how the index grew.
+        ordered = sorted(zip(docs[0].tolist(), scores[0].tolist(), strict=False),
+                         key=lambda p: (-p[1], snap.ids[int(p[0])]))
+        for idx, sc in ordered:
+            if sc <= 0 or rank >= n:
+                break
+            if allowed is not None and snap.file_of(int(idx)) not in allowed:
+                continue
+            cid = snap.ids[int(idx)]
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            rank += 1
+
+    def _fuse_defining(self, fused: dict[str, float], pool: Pool, snap: LexicalIndex,
+                       subject: str, n: int, allowed: set[str] | None, qvec: np.ndarray) -> None:
+        """Add the passages that define ``subject``, ranked by similarity, to the fusion."""
+        defining = [snap.ids[i] for i in snap.defining(subject)
+                    if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
+        self._read(pool, [cid for cid in defining if cid not in pool], qvec)
+        ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: (-pool[c][2], c))
+        for rank, cid in enumerate(ranked[:n]):  # a definition is what was asked for
+            fused[cid] = fused.get(cid, 0.0) + DEFINING_WEIGHT / (RRF_K + rank + 1)
+
+    def _read(self, pool: Pool, ids: list[str], qvec: np.ndarray) -> None:
         """Add chunks the dense search did not return to ``pool``, scored against ``qvec``."""
         if not ids:
             return
-        got: Any = self._retry(lambda col: col.get(
-            ids=ids, include=["documents", "metadatas", "embeddings"]))
-        for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
-                                       got["embeddings"], strict=False):
-            pool[cid] = (doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
+        for c in self.store.scored(ids, qvec):
+            pool[c.id] = (c.text, c.meta, c.similarity)
 
     def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: int = NEIGHBOURS
                    ) -> list[Hit]:
         """The chunks around ``hits`` under the same heading, up to ``reach`` each way (a list
         or table that chunking cut off from its lead-in)."""
         have = {h.id for h in hits}
-        want = [{"$and": [{"file": h.file}, {"section": h.section}]} for h in hits]
-        if not want:
+        if not hits:
             return []
-        where: Any = want[0] if len(want) == 1 else {"$or": want}
-        got: Any = self._retry(lambda col: col.get(
-            where=where, include=["documents", "metadatas", "embeddings"]))
+        got = self.store.in_sections([(h.file, h.section) for h in hits], qvec)
         near: dict[tuple[str, str], list[int]] = {}
         for h in hits:
             near.setdefault((h.file, h.section), []).append(int(h.meta.get("index", 0)))
         out = []
-        for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
-                                       got["embeddings"], strict=False):
-            at = (str(meta.get("file", "")), str(meta.get("section", "")))
-            index = int(meta.get("index", 0))
-            if cid in have or not any(abs(index - i) <= reach for i in near.get(at, [])):
+        for c in got:
+            at = (str(c.meta.get("file", "")), str(c.meta.get("section", "")))
+            index = int(c.meta.get("index", 0))
+            if c.id in have or not any(abs(index - i) <= reach for i in near.get(at, [])):
                 continue
-            dense = float(np.dot(np.asarray(emb, dtype=np.float32), qvec))
-            out.append(Hit(cid, doc, meta, 0.0, dense))
+            out.append(Hit(c.id, c.text, c.meta, 0.0, c.similarity))
         return out
 
     def children(self, hit: Hit) -> list[Hit]:
         """The first chunk of each section one level under ``hit``'s heading, in document
         order (a reference page's "Parameters" and its "capacity", "max_shards" ...)."""
-        got: Any = self._retry(lambda col: col.get(
-            where={"file": hit.file}, include=["documents", "metadatas"]))
+        got = self.store.in_file(hit.file)
         prefix = hit.section + " > " if hit.section else ""  # a page's opening: its sections
         depth = hit.section.count(" > ") + 1 if hit.section else 0
         first: dict[str, Hit] = {}
-        for cid, doc, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"],
-                                         strict=False), key=lambda r: int(r[2].get("index", 0))):
+        for c in sorted(got, key=lambda c: int(c.meta.get("index", 0))):
+            cid, doc, meta = c.id, c.text, c.meta
             sec = str(meta.get("section", ""))
             if sec and sec.startswith(prefix) and sec.count(" > ") == depth:
                 first.setdefault(sec, Hit(cid, doc, meta, 0.0, hit.dense))
@@ -299,18 +291,3 @@ class Retriever:
             m = joined[h.id]
             out.setdefault(m.id, m)
         return list(out.values())
-
-    def _retry(self, call: Any) -> Any:
-        """``call(chunk collection)``, once more after a reopen if another process's ingest
-        left this process's vectors stale (see ``IndexStore.reopen``)."""
-        col = self.store.chunks
-        try:
-            return call(col)
-        except Exception as exc:
-            first = exc
-        try:
-            if self.store.reopen(col):
-                return call(self.store.chunks)
-        except Exception as exc:  # still failing once reloaded: the files are damaged
-            first = exc
-        raise self.store.damaged("search", first) from None

@@ -17,8 +17,8 @@ import gradio as gr
 from app import Answer, Assistant, OpsqaError
 from app.conversation import Conversation
 from app.term import without_surrogates
-from app.ui_files import is_upload, store_upload
-from app.ui_render import (
+from app.ui.files import is_upload, store_upload
+from app.ui.render import (
     answer_json,
     answer_markdown,
     chat_markdown,

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.terms import STOPWORDS, Term, TermIndex, tokens
+from app.retrieval.terms import STOPWORDS, Term, TermIndex, tokens
 
 _Q = r"(?:what|wat|wht|whta|waht|whats|what's)"
 DEFINITION = re.compile(

@@ -1,6 +1,6 @@
 """Checking LLM output against the passages: sentence splitting, citations, support, injection."""
 
-# Trade-off: the check is lexical (``app.grounding.supported``), so it keeps paraphrases that
+# Trade-off: the check is lexical (``app.answer.grounding.supported``), so it keeps paraphrases that
 # reuse the passage's words and drops fluent inventions; it cannot judge meaning. To catch the
 # commonest small-model error, a definition copied onto the wrong term ("X is a set of
 # practices that joins Dev and Ops"), a sentence must be supported by one or two adjacent
@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.grounding import supported
-from app.terms import content_words, words
+from app.answer.grounding import supported
+from app.retrieval.terms import content_words, words
 from app.types import Source
 
 DECLINE = "The documents do not say."

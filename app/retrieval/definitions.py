@@ -1,0 +1,37 @@
+"""The terms a passage defines (glossary items, "X is a ...", acronyms spelt out), for the term index."""
+
+from __future__ import annotations
+
+import re
+
+# "- Term: what it is" (a glossary item), "Term is/are/refers to ..." opening a paragraph.
+_GLOSSARY = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+`?([A-Za-z][\w .'/+-]{0,48}?)`?\s*(?::|\s[–—-])\s+\S",
+                       re.M)
+_DEFINES = re.compile(r"^((?:(?:The|An?)\s+[\w.+-]+|[A-Z][\w.+-]*)(?:\s+[\w.+-]+){0,3}?)"
+                      r"(?:\s+\([^)]{1,60}\))?\s+(?:is|are|refers\s+to|means|stands\s+for)\s+"
+                      r"(?:an?|the|one|a\s+set)\b", re.M)
+_NOT_TERMS = frozenset(["this", "that", "these", "those", "it", "they", "there", "here", "each",
+                        "all", "some", "any", "both", "such", "what", "which", "who", "one",
+                        "other", "another"])
+
+
+# An acronym spelt out: "RAG (Retrieval-Augmented Generation)".
+_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,9}s?)\s+\(([A-Z][\w-]*(?:[ -][\w-]+){1,6})\)")
+
+
+def definienda(text: str) -> list[str]:
+    """The terms a passage defines: glossary items ("- Drift: when ..."), paragraphs that
+    open by saying what something is ("An exporter is a ..."), and acronyms spelt out, at most
+    five words each."""
+    found = [m.group(1) for m in _GLOSSARY.finditer(text)] + \
+        [m.group(1) for m in _DEFINES.finditer(text)] + \
+        [m.group(1) for m in _ACRONYM.finditer(text)
+         if [w[0].upper() for w in re.split(r"[ -]+", m.group(2))][: len(m.group(1))]
+         == list(m.group(1).rstrip("s"))]
+    out = []
+    for term in found:
+        term = re.sub(r"^(?:the|an?)\s+", "", term.strip(" ."), flags=re.I)
+        ws = term.split()
+        if 0 < len(ws) <= 5 and ws[0].lower() not in _NOT_TERMS and term not in out:
+            out.append(term)
+    return out

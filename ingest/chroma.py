@@ -1,0 +1,271 @@
+"""Chroma access: open the chunk and manifest collections, read and write them in batches.
+
+An embedded ``PersistentClient`` or a Chroma server behave alike here. Reads that serve a
+search return ``StoredChunk``s, so callers never see Chroma's result dicts or its ``where``
+syntax; a read that fails is retried once after ``reopen`` (another process's ingest can
+leave this process's in-memory vectors stale).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ingest.errors import IndexStoreError
+
+FILES_SUFFIX = "-files"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """One stored chunk: its id, text and metadata, and its cosine similarity to the query
+    vector it was read for (0.0 when read without one)."""
+
+    id: str
+    text: str
+    meta: dict[str, Any]
+    similarity: float = 0.0
+
+
+def _chroma_settings() -> Any:
+    import chromadb
+
+    return chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+class ChromaIndex:
+    """The opsqa collections (chunks and manifest) in an embedded or remote Chroma.
+
+    Args:
+        index_dir: folder for the embedded store, the lock file and uploads.
+        collection: base collection name.
+        chroma_host/chroma_port: a Chroma server; empty host = embedded ``PersistentClient``.
+        chroma_timeout: seconds to connect to, and wait for each answer from, the server.
+
+    Raises:
+        IndexStoreError: the store cannot be opened (damaged files, server unreachable).
+    """
+
+    def __init__(self, index_dir: Path, collection: str = "opsqa", chroma_host: str = "",
+                 chroma_port: int = 8000, chroma_timeout: float = 30.0):
+        self.index_dir = Path(index_dir)
+        self.name = collection
+        self.remote = bool(chroma_host)
+        self.written = -1  # the last generation this object wrote (see bump)
+        self._reopen_lock = threading.Lock()
+        # chromadb's own types are stricter than its runtime; we hold its objects as Any.
+        self.client: Any
+        self.chunks: Any
+        self.files: Any
+        self.where = f"chroma server {chroma_host}:{chroma_port}" if self.remote else str(
+            self.index_dir / "chroma")
+        try:
+            import chromadb
+
+            if self.remote:
+                from ingest.chroma_http import http_client
+
+                self.client = http_client(chroma_host, chroma_port, chroma_timeout)
+            else:
+                (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(
+                    path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+            self.chunks = self.client.get_or_create_collection(
+                collection, configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None)
+            self.files = self.client.get_or_create_collection(
+                collection + FILES_SUFFIX, embedding_function=None)
+            # Read both once: a damaged store fails here, with the hint below, and not as a
+            # raw Chroma error on the first query.
+            self.chunks.count()
+            self.files.count()
+        except IndexStoreError:
+            raise
+        except Exception as exc:
+            raise self.damaged("open", exc) from None
+        self.max_batch = int(self.client.get_max_batch_size())
+
+    def damaged(self, what: str, exc: Exception) -> IndexStoreError:
+        if isinstance(exc, IndexStoreError):  # already says what happened, in one line
+            return exc
+        reason = (str(exc).strip().splitlines() or [""])[0][:300]
+        return IndexStoreError(
+            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {reason}. "
+            + ("Is `chroma run` up and reachable?" if self.remote else
+               "If the folder is damaged, run `opsqa ingest --rebuild PATH...` to rebuild it."))
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str],
+               metas: list[dict[str, Any]]) -> None:
+        for b in range(0, len(ids), self.max_batch):
+            s = slice(b, b + self.max_batch)
+            self.chunks.upsert(ids=ids[s], embeddings=vectors[s], documents=texts[s],
+                               metadatas=metas[s])
+
+    def update_meta(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
+        for b in range(0, len(ids), self.max_batch):
+            s = slice(b, b + self.max_batch)
+            self.chunks.update(ids=ids[s], metadatas=metas[s])
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for b in range(0, len(ids), self.max_batch):
+            self.chunks.delete(ids=ids[b : b + self.max_batch])
+
+    def count(self) -> int:
+        return int(self.chunks.count())
+
+    def all_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every (id, text, metadata) in pages, for building the lexical index."""
+        total = self.count()
+        for off in range(0, total, page):
+            try:  # the one full read of the store: where damaged pages show up
+                got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=off)
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+
+    def chunk_files(self, page: int = 20000) -> dict[str, str]:
+        """``{file key: path}`` of every file that has chunks stored (metadata only)."""
+        out: dict[str, str] = {}
+        for off in range(0, self.count(), page):
+            try:
+                got = self.chunks.get(include=["metadatas"], limit=page, offset=off)
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            out.update((str(m.get("file", "")), str(m.get("path", "")))
+                       for m in got["metadatas"] or [])
+        return out
+
+    def all_ids(self, page: int = 50000) -> list[str]:
+        """Every chunk id (no text, metadata or vectors: cheap even at 100k chunks)."""
+        out: list[str] = []
+        for off in range(0, self.count(), page):
+            try:
+                out += self.chunks.get(include=[], limit=page, offset=off)["ids"]
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+        return list(dict.fromkeys(out))  # a write between pages can shift one id into two
+
+    def chunks_by_id(self, ids: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of these chunks; ids no longer stored are left out."""
+        for b in range(0, len(ids), self.max_batch):
+            try:
+                got = self.chunks.get(ids=ids[b : b + self.max_batch],
+                                      include=["documents", "metadatas"])
+            except Exception as exc:
+                raise self.damaged("read", exc) from None
+            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                           strict=False)
+
+    @property
+    def collection_id(self) -> str:
+        """The chunk collection's id: a new one after every ``reset``."""
+        return str(self.chunks.id)
+
+    def reset(self) -> None:
+        """Drop both collections (used by --rebuild) and create them empty."""
+        for name in (self.name, self.name + FILES_SUFFIX):
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(name)
+        self.chunks = self.client.get_or_create_collection(
+            self.name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        self.files = self.client.get_or_create_collection(
+            self.name + FILES_SUFFIX, embedding_function=None)
+
+    def reopen(self, stale: Any = None) -> bool:
+        """Reload this process's view of an embedded store after another process wrote it.
+
+        Another process's ingest compacts and purges the shared write log, so the vectors
+        this process holds in memory miss the new ids ("Error finding id") until they are
+        reloaded from disk. ``stale``: the chunk collection a failed call used; when it was
+        already replaced (by another thread), nothing is done. Returns False for a server.
+        """
+        if self.remote:
+            return False
+        with self._reopen_lock:
+            if stale is not None and stale is not self.chunks:
+                return True
+            import chromadb
+
+            with contextlib.suppress(Exception):
+                self.client.close()
+            self.client = chromadb.PersistentClient(
+                path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+            self.files = self.client.get_collection(self.name + FILES_SUFFIX,
+                                                    embedding_function=None)
+            self.chunks = self.client.get_collection(self.name, embedding_function=None)
+            return True
+
+    # -- typed reads for search ---------------------------------------------------------------
+    def nearest(self, vector: np.ndarray, n: int, files: list[str] | None = None
+                ) -> list[StoredChunk]:
+        """The ``n`` chunks nearest ``vector`` (best first); ``files`` restricts to those file keys.
+
+        Raises:
+            IndexStoreError: the store cannot be read, even once reopened.
+        """
+        where: Any = None
+        if files:
+            where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
+
+        def query(col: Any) -> list[StoredChunk]:
+            res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
+                            include=["documents", "metadatas", "distances"])
+            return [StoredChunk(cid, doc, meta, 1.0 - float(dist)) for cid, doc, meta, dist in zip(
+                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+                strict=False)]
+
+        return self.searching(query)
+
+    def scored(self, ids: list[str], vector: np.ndarray) -> list[StoredChunk]:
+        """These chunks (those still stored), each with its similarity to ``vector``."""
+        return self.searching(lambda col: _with_similarity(col.get(
+            ids=ids, include=["documents", "metadatas", "embeddings"]), vector))
+
+    def in_sections(self, sections: list[tuple[str, str]], vector: np.ndarray
+                    ) -> list[StoredChunk]:
+        """Every chunk under these (file key, section) pairs, with its similarity to ``vector``."""
+        want = [{"$and": [{"file": f}, {"section": s}]} for f, s in sections]
+        where: Any = want[0] if len(want) == 1 else {"$or": want}
+        return self.searching(lambda col: _with_similarity(col.get(
+            where=where, include=["documents", "metadatas", "embeddings"]), vector))
+
+    def in_file(self, file: str) -> list[StoredChunk]:
+        """Every chunk of one file (by file key), in no particular order."""
+        def get(col: Any) -> list[StoredChunk]:
+            got = col.get(where={"file": file}, include=["documents", "metadatas"])
+            return [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=False)]
+
+        return self.searching(get)
+
+    def searching(self, call: Callable[[Any], T]) -> T:
+        """``call(chunk collection)``, once more after a reopen if another process's ingest
+        left this process's vectors stale (see ``reopen``).
+
+        Raises:
+            IndexStoreError: still failing once reloaded: the files are damaged.
+        """
+        col = self.chunks
+        try:
+            return call(col)
+        except Exception as exc:
+            first = exc
+        try:
+            if self.reopen(col):
+                return call(self.chunks)
+        except Exception as exc:  # still failing once reloaded: the files are damaged
+            first = exc
+        raise self.damaged("search", first) from None
+
+
+def _with_similarity(got: Any, vector: np.ndarray) -> list[StoredChunk]:
+    return [StoredChunk(cid, doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), vector)))
+            for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
+                                           got["embeddings"], strict=False)]

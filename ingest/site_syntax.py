@@ -1,0 +1,69 @@
+"""Site-generator markup that is not Markdown (Hugo shortcodes, MkDocs admonitions and tabs,
+Docusaurus ``:::``, GitHub alerts, Jinja), removed before parsing with every line kept in place."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
+_HIGHLIGHT = re.compile(r"^\s*\{\{[<%]\s*(/?)\s*highlight\b\s*([\w+-]*)[^}]*[%>]\}\}\s*$")
+_JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}")
+_VARIABLE = re.compile(r"\{\{\s*[\w.]+\s*\}\}")  # a template variable: {{version}}, {{ .Title }}
+_ADMONITION = re.compile(r"^(\s*)(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+\"([^\"]*)\")?\s*$")
+_TAB = re.compile(r"^(\s*)===[+!]?\s+\"([^\"]*)\"\s*$")
+_COLONS = re.compile(r"^\s*:::+\s*([\w-]*)\s*(.*?)\s*$")
+_ALERT = re.compile(r"^(\s*>\s*)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION|INFO|DANGER)\][ \t]*", re.I)
+_INCLUDE = re.compile(r"\{!.*?!\}|^\s*-{2}8<-{2}.*$")
+# Images go anyway; removing them first also drops the ones the parser would not accept as
+# images (a kramdown-style ``![alt](url align="left")``), which would otherwise show as text.
+_IMAGES = re.compile(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
+_ATTRS = re.compile(r"\s*\{:[^}\n]*\}|\s*\{\s*(?:[.#][\w-]+\s*)+\}\s*$")
+
+
+def strip_site_syntax(text: str) -> str:
+    """Remove site-generator markup that is not Markdown, keeping every line in place."""
+    lines = text.split("\n")
+    fence = ""
+    body_indent = -1  # inside an admonition or tab: its marker's indent; -1 outside
+    for i, line in enumerate(lines):
+        if body_indent >= 0:
+            if not line.strip() or len(line) - len(line.lstrip()) >= body_indent + 4:
+                line = lines[i] = line[body_indent + 4:] if line.strip() else ""
+            else:
+                body_indent = -1
+        hl = _HIGHLIGHT.match(line)
+        if fence and not (hl and hl.group(1)):
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        if hl:  # Hugo's highlight shortcode pair is a code fence by another name
+            lines[i] = "```" if hl.group(1) else f"```{hl.group(2)}"
+            fence = "" if hl.group(1) else "```"
+            continue
+        opened = _FENCE.match(line)
+        if opened:
+            fence = opened.group(1)
+            continue
+        marker = _ADMONITION.match(line) or _TAB.match(line)
+        if marker:
+            body_indent = len(marker.group(1))
+            # The title leads into the body ("Feature parity: ..."); no title, no line.
+            lines[i] = marker.group(1) + (f"{marker.group(2)}:" if marker.group(2) else "")
+            continue
+        colons = _COLONS.match(line)
+        if colons:  # ":::note Title" opens, ":::" closes: keep the title only
+            lines[i] = f"{colons.group(2)}:" if colons.group(2) else ""
+            continue
+        line = _ALERT.sub(r"\1", line)
+        line = _INCLUDE.sub("", _IMAGES.sub("", line))
+        line = _JINJA.sub("", _SHORTCODE.sub("", line))
+        line = _outside_code(line, _VARIABLE)
+        lines[i] = _ATTRS.sub("", line)
+    return "\n".join(lines)
+
+
+def _outside_code(line: str, pattern: re.Pattern[str]) -> str:
+    """``line`` with ``pattern`` removed, except inside inline code spans."""
+    parts = re.split(r"(`+[^`]*`+)", line)
+    return "".join(p if i % 2 else pattern.sub("", p) for i, p in enumerate(parts))
