@@ -147,3 +147,28 @@ def test_ask_does_not_import_heavy_libraries(corpus_index):
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert "HEAVY []" in r.stdout, r.stdout
+
+
+def test_a_list_question_reaches_the_section_named_for_what_it_asks(tmp_path):
+    from app import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "catalog.md").write_text(
+        "# Alert catalog\n\nThe catalog ships ready-made alert rules.\n\n"
+        "## Getting started\n\nInstall the catalog with one command.\n\n"
+        "## Triggers\n\n| name | when |\n|---|---|\n| on-created | an app is created |\n"
+        "| on-deleted | an app is deleted |\n\n"
+        "## Templates\n\nTemplates format the message.\n")
+    (docs / "other.md").write_text(
+        "# Other\n\n## Pager\n\nPages go out at night.\n\n## Pager > Triggers\n\nUnrelated.\n")
+    bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False)
+    bot.ingest([docs])
+    r = bot.retriever
+    r.sync()
+    start = [h for h in r.search("install the catalog", k=8) if h.section.endswith("Getting started")]
+    named = r.named_sections(start[:1], "Which triggers come with the catalog?")
+    assert [h.section for h in named] == ["Alert catalog > Triggers"]
+    assert "on-created" in named[0].text
+    a = bot.ask("Which triggers come with the catalog?")
+    assert "on-created" in a.text and "on-deleted" in a.text

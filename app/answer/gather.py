@@ -65,4 +65,5 @@ def more_passages(r: Retriever, found: Found) -> dict[str, list[Hit]]:
         if plan.kind == "list":  # a list may be the subsections under the best heading
             for h in hits[:2]:
                 extra[f"children {h.id}"] = r.children(h)
+            extra["named"] = r.named_sections(hits[:2], plan.query)
     return extra

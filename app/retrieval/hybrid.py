@@ -53,6 +53,11 @@ class Hit:
         return str(self.meta.get("file", ""))
 
 
+def _parent(section: str) -> str:
+    """The heading path above a section's own heading ("A > B" for "A > B > C")."""
+    return section.rsplit(" > ", 1)[0] if " > " in section else ""
+
+
 def _join(run: list[Hit]) -> Hit:
     """One passage from consecutive chunks: their texts with the line breaks between them."""
     text = run[0].text
@@ -248,6 +253,25 @@ class Retriever:
             sec = str(meta.get("section", ""))
             if sec and sec.startswith(prefix) and sec.count(" > ") == depth:
                 first.setdefault(sec, Hit(cid, doc, meta, 0.0, hit.dense))
+        return list(first.values())
+
+    def named_sections(self, hits: list[Hit], question: str) -> list[Hit]:
+        """The first chunk of each section beside or under one of ``hits`` whose own heading
+        is made only of the question's words (a page's "Triggers" next to its "Getting
+        started", asked "which triggers ...?"): a list is often the section named for what
+        the question asks of."""
+        asked = set(self.lexical.query_stems(question))
+        have = {(h.file, h.section) for h in hits}
+        near: dict[str, set[str]] = {}  # per file: the parents a named section may have
+        for h in hits:
+            near.setdefault(h.file, set()).update({_parent(h.section), h.section})
+        first: dict[tuple[str, str], Hit] = {}
+        for file, parents in near.items():
+            for c in sorted(self.store.in_file(file), key=lambda c: int(c.meta.get("index", 0))):
+                sec = str(c.meta.get("section", ""))
+                own = set(self.lexical.query_stems(sec.rsplit(" > ", 1)[-1]))
+                if own and own <= asked and _parent(sec) in parents and (file, sec) not in have:
+                    first.setdefault((file, sec), Hit(c.id, c.text, c.meta, 0.0, hits[0].dense))
         return list(first.values())
 
     @staticmethod
