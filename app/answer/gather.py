@@ -63,7 +63,8 @@ def more_passages(r: Retriever, found: Found) -> dict[str, list[Hit]]:
         if plan.subject:  # the bare name finds a glossary entry a whole question may not
             extra["subject"] = r.search(plan.subject, k=4)
         if plan.kind == "list":  # a list may be the subsections under the best heading
+            pages = r.pages([h.file for h in hits[:2]])  # each file read once
             for h in hits[:2]:
-                extra[f"children {h.id}"] = r.children(h)
-            extra["named"] = r.named_sections(hits[:2], plan.query)
+                extra[f"children {h.id}"] = r.children(h, pages[h.file])
+            extra["named"] = r.named_sections(hits[:2], plan.query, pages)
     return extra

@@ -18,6 +18,7 @@ import numpy as np
 
 from app.retrieval.lexical import LexicalIndex, fetch_rows, store_key
 from app.retrieval.terms import TermIndex, Vocabulary
+from ingest.chroma import StoredChunk
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
 
@@ -241,38 +242,47 @@ class Retriever:
             out.append(Hit(c.id, c.text, c.meta, 0.0, c.similarity))
         return out
 
-    def children(self, hit: Hit) -> list[Hit]:
+    def pages(self, files: list[str]) -> dict[str, list[StoredChunk]]:
+        """Every chunk of each of ``files`` (file keys), in document order: one read a file."""
+        return {f: sorted(self.store.in_file(f), key=lambda c: int(c.meta.get("index", 0)))
+                for f in dict.fromkeys(files)}
+
+    @staticmethod
+    def children(hit: Hit, page: list[StoredChunk]) -> list[Hit]:
         """The first chunk of each section one level under ``hit``'s heading, in document
-        order (a reference page's "Parameters" and its "capacity", "max_shards" ...)."""
-        got = self.store.in_file(hit.file)
+        order (a reference page's "Parameters" and its "capacity", "max_shards" ...);
+        ``page`` is the chunks of ``hit``'s file (``pages``)."""
         prefix = hit.section + " > " if hit.section else ""  # a page's opening: its sections
         depth = hit.section.count(" > ") + 1 if hit.section else 0
         first: dict[str, Hit] = {}
-        for c in sorted(got, key=lambda c: int(c.meta.get("index", 0))):
-            cid, doc, meta = c.id, c.text, c.meta
-            sec = str(meta.get("section", ""))
+        for c in page:
+            sec = str(c.meta.get("section", ""))
             if sec and sec.startswith(prefix) and sec.count(" > ") == depth:
-                first.setdefault(sec, Hit(cid, doc, meta, 0.0, hit.dense))
+                first.setdefault(sec, Hit(c.id, c.text, c.meta, 0.0, hit.dense))
         return list(first.values())
 
-    def named_sections(self, hits: list[Hit], question: str) -> list[Hit]:
+    def named_sections(self, hits: list[Hit], question: str,
+                       pages: dict[str, list[StoredChunk]]) -> list[Hit]:
         """The first chunk of each section beside or under one of ``hits`` whose own heading
         is made only of the question's words (a page's "Triggers" next to its "Getting
         started", asked "which triggers ...?"): a list is often the section named for what
-        the question asks of."""
+        the question asks of. ``pages`` holds the chunks of the hits' files (``pages``)."""
         asked = set(self.lexical.query_stems(question))
-        have = {(h.file, h.section) for h in hits}
+        seen = {(h.file, h.section) for h in hits}
         near: dict[str, set[str]] = {}  # per file: the parents a named section may have
         for h in hits:
             near.setdefault(h.file, set()).update({_parent(h.section), h.section})
-        first: dict[tuple[str, str], Hit] = {}
+        out: list[Hit] = []
         for file, parents in near.items():
-            for c in sorted(self.store.in_file(file), key=lambda c: int(c.meta.get("index", 0))):
+            for c in pages[file]:
                 sec = str(c.meta.get("section", ""))
+                if (file, sec) in seen:
+                    continue
+                seen.add((file, sec))
                 own = set(self.lexical.query_stems(sec.rsplit(" > ", 1)[-1]))
-                if own and own <= asked and _parent(sec) in parents and (file, sec) not in have:
-                    first.setdefault((file, sec), Hit(c.id, c.text, c.meta, 0.0, hits[0].dense))
-        return list(first.values())
+                if own and own <= asked and _parent(sec) in parents:
+                    out.append(Hit(c.id, c.text, c.meta, 0.0, hits[0].dense))
+        return out
 
     @staticmethod
     def distinct(hits: list[Hit], k: int) -> list[Hit]:
