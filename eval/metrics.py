@@ -87,6 +87,50 @@ def key_facts(text: str, groups: Sequence[dict[str, Any]], need: int | None = No
             "passed": matched >= need, "missing": missing}
 
 
+# -- what a reader gets: the answer within a length a reader accepts ---------------------------
+WORD_CAP = 120  # words a reader accepts for an answer ...
+LONG_CAP = 200  # ... and for a list or a comparison
+LONG_KINDS = ("list", "comparison")
+_WORD = re.compile(r"\S*[^\W_]\S*")  # a run with a letter or digit ("-" and "|" are not words)
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def cap_for(kind: str) -> int:
+    """The words a reader accepts for an answer to a question of ``kind``."""
+    return LONG_CAP if kind in LONG_KINDS else WORD_CAP
+
+
+def reader_words(text: str) -> list[str]:
+    """The answer as a reader counts it, a word at a time: citation marks are not words, and a
+    fenced code block counts one word per non-empty line (its lines, whole)."""
+    out: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        m = _FENCE_LINE.match(line)
+        if fence:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) \
+                    and not line.strip().strip(fence[0]):
+                fence = ""
+            elif line.strip():
+                out.append(line.strip())
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        out += _WORD.findall(MARK.sub(" ", line))
+    return out
+
+
+def answer_words(text: str) -> int:
+    """The answer's length in words, as ``reader_words`` counts them."""
+    return len(reader_words(text))
+
+
+def within(text: str, cap: int) -> str:
+    """The first ``cap`` words of the answer (``reader_words``): what a reader takes in."""
+    return " ".join(reader_words(text)[:cap])
+
+
 def forbidden(text: str, words: Iterable[str]) -> list[str]:
     """The forbidden strings that occur in ``text`` (case-insensitive)."""
     low = text.lower()
@@ -260,7 +304,11 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     agg: dict[str, Any] = {
         "n": len(rows), "passed": sum(r["passed"] for r in rows),
         "pass_rate": mean(r["passed"] for r in rows),
+        # capped: the key facts stand within the words a reader accepts (``cap_for``)
         "key_fact_pass": mean(r["metrics"].get("key_facts_passed", False) for r in ans),
+        "key_fact_any_length": mean(r["metrics"].get("key_facts_anywhere", False) for r in ans),
+        "median_words": percentile([r["metrics"]["words"] for r in ans if "words" in r["metrics"]],
+                                   50),
         "key_fact_recall": mean(r["metrics"].get("key_fact_recall", 0.0) for r in ans),
         "similarity": mean(r["metrics"].get("similarity") for r in ans),
         "groundedness": mean(r["metrics"].get("groundedness") for r in said),

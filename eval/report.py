@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 ANSWER_COLS = (("n", "n"), ("pass_rate", "pass"), ("key_fact_pass", "key facts"),
+               ("key_fact_any_length", "any length"), ("median_words", "words"),
                ("key_fact_recall", "recall"), ("similarity", "sim"),
                ("groundedness", "grounded"), ("citation_validity", "citations"),
                ("oos_refusal", "oos refused"), ("false_refusal", "false refusals"),
@@ -82,7 +83,8 @@ def print_summary(console: Any, summary: dict[str, Any]) -> None:
                       highlight=False)
 
 
-OVERVIEW_COLS = ("corpus", "questions", "pass", "key facts", "oos refused", "false refusals",
+OVERVIEW_COLS = ("corpus", "questions", "pass", "key facts", "any length", "words", "oos refused",
+                 "false refusals",
                  "hit@5", "MRR", "starter hit@5", "starter MRR", "p50 ms")
 
 
@@ -94,6 +96,7 @@ def overview_rows(summaries: dict[str, dict[str, Any]]) -> list[list[str]]:
         n_oos = sum(a["n"] for k, a in s["per_kind"].items() if k == "out-of-scope")
         rows.append([key + (" (held out)" if s.get("held_out") else ""),
                      f"{h['n'] - n_oos} + {n_oos}", fmt(h["pass_rate"]), fmt(h["key_fact_pass"]),
+                     fmt(h.get("key_fact_any_length")), fmt(h.get("median_words")),
                      fmt(h["oos_refusal"]), fmt(h["false_refusal"]), fmt(h["hit@5"]),
                      fmt(h["mrr"]), fmt(ref.get("hit@5")), fmt(ref.get("mrr")),
                      fmt(h["latency_p50_ms"])])

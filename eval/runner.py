@@ -19,8 +19,8 @@ from eval.corpora import CORPORA, EVAL_DIR, Corpus, available
 
 INDEX_ROOT = Path(PROJECT_ROOT) / ".opsqa"
 BASELINE = EVAL_DIR / "baseline.json"
-HEADLINE = ("pass_rate", "key_fact_pass", "oos_refusal", "false_refusal", "groundedness",
-            "citation_validity", "hit@5", "mrr")
+HEADLINE = ("pass_rate", "key_fact_pass", "key_fact_any_length", "median_words", "oos_refusal",
+            "false_refusal", "groundedness", "citation_validity", "hit@5", "mrr")
 GATED = ("key_fact_pass", "oos_refusal", "false_refusal", "groundedness", "citation_validity",
          "hit@5", "mrr")
 LOWER_IS_BETTER = {"false_refusal"}
@@ -108,6 +108,8 @@ def score(bot: Assistant, q: dict[str, Any], mode: str) -> dict[str, Any]:
         return {**row, "answer": "", "refused": False, "passed": False, "metrics": {},
                 "reasons": [f"error: {exc}"], "sources": [], "latency_ms": None}
     m: dict[str, Any] = {"evidence": round(a.evidence, 4)}
+    if not a.refused:
+        m["words"] = M.answer_words(a.text)
     reasons = []
     bad = M.forbidden(a.text, q["forbid"])
     if bad:
@@ -125,10 +127,15 @@ def score(bot: Assistant, q: dict[str, Any], mode: str) -> dict[str, Any]:
         reasons.append(f"refused: {a.note}")
         m.update(key_fact_recall=0.0, key_facts_passed=False)
     else:
-        kf = M.key_facts(a.text, q["key_facts"], q["need_facts"])
-        m.update(key_fact_recall=kf["recall"], key_facts_passed=kf["passed"])
+        # What a reader gets: the key facts must stand within the words a reader accepts.
+        cap = M.cap_for(q["kind"])
+        kf = M.key_facts(M.within(a.text, cap), q["key_facts"], q["need_facts"])
+        anywhere = M.key_facts(a.text, q["key_facts"], q["need_facts"])
+        m.update(key_fact_recall=kf["recall"], key_facts_passed=kf["passed"],
+                 key_facts_anywhere=anywhere["passed"])
         if not kf["passed"]:
-            reasons.append(f"key facts {kf['matched']}/{q['need_facts']} needed; missing: "
+            late = f" within {cap} words" if anywhere["passed"] else ""
+            reasons.append(f"key facts {kf['matched']}/{q['need_facts']} needed{late}; missing: "
                            + ", ".join(kf["missing"]))
         m["similarity"] = round(M.similarity(bot.encoder.encode, a.text, q["reference"]), 4)
         if q["sources"]:

@@ -85,6 +85,47 @@ def test_key_facts_ignore_markers_and_case():
     assert kf["passed"] and kf["recall"] == 1.0
 
 
+def test_a_reader_counts_words_without_citations_and_code_by_the_line():
+    text = ("Run the tool [1] [2]:\n\n```bash\nopsqa ingest docs/ --rebuild --json\n\n"
+            "opsqa ask \"What is it?\"\n```\n\n- one item [3]\n- | table | row |")
+    # "Run the tool:" 3, two code lines 2, "one item" 2, "table row" 2; no [n], "-" or "|"
+    assert M.answer_words(text) == 9
+    assert M.answer_words("") == 0
+
+
+def test_key_facts_count_only_within_what_a_reader_accepts():
+    text = " ".join(["filler"] * 119) + " flux [1] argo cd"
+    assert M.key_facts(M.within(text, 120), GROUPS[:2], 1)["passed"]       # flux: word 120
+    assert not M.key_facts(M.within(text, 120), GROUPS[:2], 2)["passed"]   # argo cd: 121
+    assert M.key_facts(text, GROUPS[:2], 2)["passed"]                      # at any length
+    assert M.cap_for("list") == M.cap_for("comparison") == 200 and M.cap_for("howto") == 120
+
+
+def test_a_long_answer_fails_where_its_facts_come_late(tmp_path):
+    from eval.runner import score
+
+    class FakeEncoder:  # similarity to the reference is not what this test checks
+        @staticmethod
+        def encode(texts):
+            return [[1.0, 0.0]] * len(texts)
+
+    class Bot:  # a fake assistant: one fixed long answer
+        encoder = FakeEncoder()
+
+        def ask(self, q, mode):
+            return answer(" ".join(["Filler words here."] * 50) + " GitOps uses Git [1].")
+
+        def search(self, q, k):
+            return []
+
+    q = {"id": "q", "question": "What is GitOps?", "kind": "definition", "history": [],
+         "expect_refusal": False, "tags": [], "forbid": [], "sources": [], "reference": "",
+         "key_facts": [{"any": ["git"], "need": 1}], "need_facts": 1}
+    row = score(Bot(), q, "extractive")
+    assert not row["passed"] and row["metrics"]["key_facts_anywhere"]
+    assert "within 120 words" in row["reasons"][0] and row["metrics"]["words"] == 153
+
+
 def test_retrieval_scores():
     s = M.retrieval_scores(["x/devops.md", "x/gitops.md", "x/gitops.md"], ["gitops.md"])
     assert s["hit@1"] == 0.0 and s["hit@5"] == 1.0 and s["mrr"] == 0.5
