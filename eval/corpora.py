@@ -44,6 +44,10 @@ CORPORA: dict[str, Corpus] = {c.name: c for c in (
            "Prometheus docs"),
     Corpus("dvc", EVAL_DIR / "dvc.yaml", (OUTSIDE / "dvc-docs",), "DVC docs (held out)",
            held_out=True),
+    Corpus("greatexpectations", EVAL_DIR / "greatexpectations.yaml",
+           (OUTSIDE / "great-expectations-docs",), "Great Expectations docs (Docusaurus)"),
+    Corpus("kolla", EVAL_DIR / "kolla.yaml", (OUTSIDE / "kolla-ansible-docs",),
+           "Kolla Ansible docs (Sphinx; held out)", held_out=True),
 )}
 
 
