@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.extractive import Composer, compose
 from app.answer.gather import Found, gather, more_passages
-from app.answer.grounding import refusal_text, undefined
+from app.answer.grammar import clean_question, head
+from app.answer.grounding import refusal_text
 from app.answer.modes import CUSTOM, AnswerMode, Modes
-from app.answer.questions import Plan, clean_question, head, plan_question
+from app.answer.plan import Plan
+from app.answer.questions import plan_question
+from app.answer.sections import distinct
 from app.errors import QuestionError
 from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
@@ -153,7 +156,7 @@ class Assistant:
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
         hits = r.search(plan.query, k=2 * k, subject=plan.subject)
-        return [to_source(h) for h in r.distinct(hits, k)]
+        return [to_source(h) for h in distinct(hits, k)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse."""
@@ -249,7 +252,7 @@ class Assistant:
         extra = more_passages(r, found)
         timings["retrieve_ms"] = _ms(t0)
         comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
-        if undefined(found.plan, comp.defined, r.lexical):  # "what is X" never written
+        if found.plan.kind.unanswerable(found.plan, comp.defined, r.lexical):
             found.evidence.undefined = head(found.plan.subject)
             return self._refusal(q, answerer.name, found, timings, t0), found.plan
         answer = answerer.answer(self._cited(q, comp, found, timings))
@@ -260,9 +263,8 @@ class Assistant:
         """Whether the evidence is too weak to answer. What the documents define is
         answered, however little else the question shares."""
         plan, ev = found.plan, found.evidence
-        defined = plan.kind == "definition" and bool(
-            self.retriever.lexical.defining(head(plan.subject)))
-        return ev.refuse(self.settings.refusal_threshold) and not (defined and not ev.names)
+        exempt = plan.kind.exempt(plan, self.retriever.lexical)
+        return ev.refuse(self.settings.refusal_threshold) and not (exempt and not ev.names)
 
     def _cited(self, q: str, comp: Composer, found: Found, timings: dict[str, float]) -> Answer:
         """The extractive answer: the composed text, its cited passages first."""

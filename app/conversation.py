@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from app.types import Answer
 
 if TYPE_CHECKING:
-    from app.answer.questions import Plan
+    from app.answer.plan import Plan
     from app.answer.streaming import Stream
     from app.assistant import Assistant
 
@@ -40,7 +40,8 @@ class Conversation:
     def resume(self, questions: list[str]) -> None:
         """Take up a chat from its earlier questions: their topics are planned again (nothing
         is retrieved or answered), so the next follow-up resolves against them."""
-        from app.answer.questions import clean_question, plan_question
+        from app.answer.grammar import clean_question
+        from app.answer.questions import plan_question
 
         self.clear()
         retriever = self.bot.retriever

@@ -151,6 +151,7 @@ def test_ask_does_not_import_heavy_libraries(corpus_index):
 
 def test_a_list_question_reaches_the_section_named_for_what_it_asks(tmp_path):
     from app import Assistant
+    from app.answer.sections import named_sections, pages
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -167,8 +168,8 @@ def test_a_list_question_reaches_the_section_named_for_what_it_asks(tmp_path):
     r = bot.retriever
     r.sync()
     start = [h for h in r.search("install the catalog", k=8) if h.section.endswith("Getting started")]
-    named = r.named_sections(start[:1], "Which triggers come with the catalog?",
-                             r.pages([start[0].file]))
+    named = named_sections(start[:1], "Which triggers come with the catalog?",
+                           pages(r.store, [start[0].file]), r.lexical.query_stems)
     assert [h.section for h in named] == ["Alert catalog > Triggers"]
     assert "on-created" in named[0].text
     a = bot.ask("Which triggers come with the catalog?")

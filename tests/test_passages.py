@@ -7,7 +7,8 @@ from app.answer.grounding import weigh_evidence
 from app.answer.passages import runs_on, split_units
 from app.answer.questions import plan_question
 from app.retrieval.definitions import definienda
-from app.retrieval.hybrid import Hit, Retriever
+from app.answer.sections import distinct
+from app.retrieval.hybrid import Hit
 from app.retrieval.lexical import LexicalIndex
 
 
@@ -62,8 +63,8 @@ def test_a_ranking_of_passages_gives_a_continuing_chunk_no_place_of_its_own():
     hits = [at("a4", "A", 4), at("a5", "A", 5), at("b5", "B", 5), at("a6", "A", 6),
             at("a9", "A", 9), at("c1", "C", 1)]
     # a5 and a6 continue a4's passage; b5 is another section; a9 starts a passage again
-    assert [h.id for h in Retriever.distinct(hits, 5)] == ["a4", "b5", "a9", "c1"]
-    assert [h.id for h in Retriever.distinct(hits, 2)] == ["a4", "b5"]
+    assert [h.id for h in distinct(hits, 5)] == ["a4", "b5", "a9", "c1"]
+    assert [h.id for h in distinct(hits, 2)] == ["a4", "b5"]
 
 
 def test_a_common_word_near_a_document_word_is_not_read_as_a_typo_of_it():

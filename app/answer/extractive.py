@@ -14,20 +14,19 @@ a how-to a command or steps. A comparison answers each side and what links them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from app.answer.groups import KEEP_RATIO, Group, choose, extend, groups_of, sublists
+from app.answer.kinds.base import Candidates
 from app.answer.passages import Unit, runs_on, split_units
-from app.answer.questions import Plan, head
-from app.answer.scoring import Idf, Scorer, defining, unit_key
-from app.retrieval.hybrid import Hit, Retriever
-from app.retrieval.terms import TermIndex, content_words
+from app.answer.scoring import Idf, Scorer
+from app.answer.sections import join_adjacent
+from app.retrieval.hybrid import Hit
+from app.retrieval.terms import TermIndex
 
-__all__ = ["LIMITS", "Composer", "compose"]
+if TYPE_CHECKING:
+    from app.answer.plan import Plan
 
-LIMITS = {"definition": 110, "general": 130, "howto": 150, "list": 220, "comparison": 200}
-CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|instead|rather than|"
-                      r"however|not|whereas|vs\.?|versus|than)\b", re.I)
+__all__ = ["Composer", "compose"]
 
 
 class Composer:
@@ -94,28 +93,20 @@ def _quoted(text: str) -> str:
 def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
             terms: TermIndex | None = None) -> Composer:
     """Choose and order the units that answer ``plan`` from the retrieved passages."""
-    comp = Composer(LIMITS.get(plan.kind, 130))
+    kind = plan.kind
+    comp = Composer(kind.budget)
     kids = {k.split(" ", 1)[1]: v for k, v in extra.items() if k.startswith("children ") and v}
     extra = {k: v for k, v in extra.items() if not k.startswith("children ")}
-    pool = Retriever.join_adjacent(_merge(hits, *extra.values()))
+    pool = join_adjacent(_merge(hits, *extra.values()))
     units = [u for h in pool for u in split_units(h)]
     if not units:
         return comp
-    scorer = Scorer(plan, pool, idf, terms)
-    score = scorer.score_all(units)
-    if plan.kind == "definition":
-        comp.defined = any(defining(u, plan.subject, units) for u in units)
-    if plan.kind == "comparison" and len(plan.sides) >= 2:
-        chosen = _compare(plan, units, score, comp.limit,
-                          lambda p: Scorer(p, pool, idf).score_all(units))
-    else:
-        groups = groups_of(units, score, plan) + sublists(kids, units, score, plan)
-        subject = set(content_words(head(plan.subject))) if plan.kind == "definition" else None
-        chosen = choose(groups, comp.limit, grow=lambda g: extend(g, units, comp.limit, plan),
-                        subject=subject)
+    score = Scorer(plan, pool, idf, terms).score_all(units)
+    c = Candidates(plan, units, score, kids, lambda p: Scorer(p, pool, idf).score_all(units))
+    comp.defined = kind.defined(c)
     # The best group leads; each group reads in its own order (passage order). A lead-in
     # whose list or code is already quoted is not repeated on its own ("Here:").
-    for g in chosen:
+    for g in kind.choose(c, comp.limit):
         new = [u for u in g.units if not comp.has(u)]
         if all(runs_on(u) for u in new):
             continue
@@ -123,36 +114,6 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
         for u in new:
             comp.add(u)
     return comp
-
-
-def _compare(plan: Plan, units: list[Unit], score: dict[tuple[str, int], float],
-             limit: int, rescore: Callable[[Plan], dict[tuple[str, int], float]]
-             ) -> list[Group]:
-    """A comparison: what links both sides (with the sentences that go on from it), then
-    what each side is (its units scored as answers to "What is <side>?")."""
-    sides = [set(content_words(s)) for s in plan.sides[:2]]
-    groups = groups_of(units, score, Plan(text=plan.text, kind="general"))
-    chosen: list[Group] = []
-    linking = [g for g in groups if all(side and side <= g.stems for side in sides)]
-    if linking:  # a sentence that sets the two apart says most
-        best = max(linking, key=lambda g: g.score + (0.1 if any(
-            CONTRAST.search(u.text) for u in g.units) else 0.0))
-        chosen.append(extend(best, units, limit, plan))
-    for i, (side, stems) in enumerate(zip(plan.sides[:2], sides, strict=False)):
-        other = sides[1 - i] if len(sides) > 1 else set()
-        side_plan = Plan(text=f"What is {side}?", kind="definition", subject=side)
-        taken = {unit_key(u) for g in chosen for u in g.units}
-        options = [g for g in groups_of(units, rescore(side_plan), side_plan)
-                   if stems <= g.stems and not {unit_key(u) for u in g.units} & taken]
-        if options:  # what the side is on its own: a sentence naming both links, not defines
-            chosen.append(max(options, key=lambda g: g.score - (0.2 if other <= g.stems else 0)))
-    # Then what else answers the question, as any question is answered, while there is room.
-    taken = {unit_key(u) for g in chosen for u in g.units}
-    used = sum(u.words for g in chosen for u in g.units)
-    rest = [g for g in groups if not {unit_key(u) for u in g.units} & taken]
-    chosen += choose(rest, max(0, limit - used), keep=KEEP_RATIO)[: 3 if chosen else 4] \
-        if used < limit else []
-    return chosen
 
 
 def _merge(*lists: list[Hit]) -> list[Hit]:

@@ -17,11 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.answer.questions import head
 from app.retrieval.terms import STOPWORDS, content_words, stem, tokens, words
 
 if TYPE_CHECKING:
-    from app.answer.questions import Plan
+    from app.answer.plan import Plan
     from app.retrieval.hybrid import Hit
     from app.retrieval.lexical import LexicalIndex
 
@@ -53,14 +52,6 @@ class Evidence:
         if self.undefined:
             return "not defined in the documents: " + self.undefined
         return f"evidence {self.score:.2f} below the refusal threshold"
-
-
-def undefined(plan: Plan, defined: bool, lexical: LexicalIndex) -> bool:
-    """A definition question whose subject no passage defines and the documents never even
-    write as a phrase ("platform engineering" where only "platform" and "engineering" occur):
-    its words are known, what they name is not."""
-    return plan.kind == "definition" and bool(plan.subject) and not defined and \
-        not lexical.has_phrase(words(head(plan.subject)))
 
 
 def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,

@@ -14,8 +14,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from app.answer.passages import Unit, runs_on, split_units
-from app.answer.questions import Plan
-from app.answer.scoring import define_bonus, unit_key
+from app.answer.scoring import unit_key
 from app.retrieval.hybrid import Hit
 from app.retrieval.terms import content_words
 
@@ -31,25 +30,32 @@ ANNOUNCES = re.compile(r":\s*$|\b(?:two|three|four|five|six|seven|eight|nine|ten
 @dataclass
 class Group:
     """Units quoted together, in passage order: ``score`` ranks them for this question's
-    kind, ``base`` is their relevance before the kind's tilt."""
+    kind, ``base`` is their relevance before the kind's tilt. ``shape`` says what they are:
+    "sentence" (alone, or with the block it leads into), "code" (with its lead-in), "item",
+    "list" (with its lead-in) or "sublist" (a section's subsections)."""
 
     units: list[Unit]
     score: float
     base: float = -1.0
     stems: set[str] = field(default_factory=set)
+    shape: str = "sentence"
+    steps: bool = False  # a numbered list
+    purpose: bool = False  # code led in by "To <do X>, ..."
 
     def __post_init__(self) -> None:
         if self.base < 0:
             self.base = self.score
 
 
-
-def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan) -> list[Group]:
-    """Every way a unit can be quoted (alone, with its lead-in or list), scored."""
+def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_blocks: bool
+              ) -> list[Group]:
+    """Every way a unit can be quoted (alone, with its lead-in or list), scored by relevance
+    (``score`` and ``base`` alike: the question's kind adds its tilt). With ``takes_blocks``
+    a lead-in sentence is quoted with the list or code it leads into, not only when it
+    cannot stand alone."""
     by_block: dict[tuple[str, int], list[Unit]] = {}
     for u in units:
         by_block.setdefault((u.hit.id, u.block), []).append(u)
-    define = plan.kind == "definition"
     out: list[Group] = []
     for u in units:
         s = score[unit_key(u)]
@@ -58,22 +64,17 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
             if u.text.endswith(":") and not (u.lead and nxt):
                 continue  # "... the following:" with nothing after it here says nothing
             members = [u]
-            if u.lead and (runs_on(u) or plan.kind in ("howto", "list")):
+            if u.lead and (runs_on(u) or takes_blocks):
                 members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
-            bonus = define_bonus(u, plan, units) if define else 0.0
-            if len(members) > 1 and plan.kind in ("howto", "list"):
-                bonus += 0.08
-            out.append(Group(members, s + bonus, s))
+            out.append(Group(members, s, s))
         elif u.kind == "code":
             prev = by_block.get((u.hit.id, u.block - 1), [])
             lead = [prev[-1]] if prev and prev[-1].lead else []
             base = max([s] + [score[unit_key(x)] for x in lead])
-            # An instruction ("To enable X, run:" and its command) answers a how-to.
-            how = 0.15 + (0.1 if lead and PURPOSE.match(lead[0].text) else 0.0)
-            out.append(Group(lead + [u], base + (how if plan.kind == "howto" else 0.0), base))
+            out.append(Group(lead + [u], base, base, shape="code",
+                             purpose=bool(lead and PURPOSE.match(lead[0].text))))
         elif u.kind == "item":
-            bonus = define_bonus(u, plan, units) if define else 0.0
-            out.append(Group([u], s + bonus, s))
+            out.append(Group([u], s, s, shape="item"))
     for (hid, block), items in by_block.items():
         if items[0].kind != "item" or len(items) < 2:
             continue
@@ -83,19 +84,15 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], plan: Plan
         # A list is named by its lead-in or heading; its items are instances of what it lists.
         named = max([score[unit_key(x)] for x in lead] + [score[(hid, -1)]])
         base = max(named + 0.25 * float(np.mean(item_s[:3])), item_s[0]) - 0.1
-        # A list answers a list question; a how-to wants steps (a numbered list), not facts;
-        # terse keywords ("x limitations") take a whole list over one of its items.
-        steps = items[0].marker != "-"
-        bonus = 0.12 if plan.kind == "list" or (plan.kind == "howto" and steps) else \
-            0.05 if plan.kind == "general" else 0.0
-        out.append(Group(lead + items[:MAX_ITEMS], base + bonus, base))
+        out.append(Group(lead + items[:MAX_ITEMS], base, base, shape="list",
+                         steps=items[0].marker != "-"))
     for g in out:
         g.stems = set(content_words(" ".join(x.text for x in g.units)))
     return out
 
 
 def sublists(kids: dict[str, list[Hit]], units: list[Unit],
-             score: dict[tuple[str, int], float], plan: Plan) -> list[Group]:
+             score: dict[tuple[str, int], float], query: str) -> list[Group]:
     """A passage whose section goes on in subsections (a reference page: "Parameters", then
     one subsection per parameter) answers a list question with their headings: its best
     sentence leads, each subsection is an item citing its own first passage, and a short list
@@ -112,7 +109,7 @@ def sublists(kids: dict[str, list[Hit]], units: list[Unit],
         named_by = content_words(hit.section.split(" > ")[-1] if hit.section else hit.title)
         # Only a section that is what the question lists ("Parameters", "Metric types"), or
         # whose lead-in announces a list ("... four core metric types.", "... the following:")
-        if not ((0 < len(named_by) <= 3 and set(named_by) & set(content_words(plan.query)))
+        if not ((0 < len(named_by) <= 3 and set(named_by) & set(content_words(query)))
                 or (lead is not None and ANNOUNCES.search(lead.text))):
             continue
         items = []
@@ -123,7 +120,7 @@ def sublists(kids: dict[str, list[Hit]], units: list[Unit],
             items.append(Unit(text, "item", child, -2 - i, -2))
         named = max(([score[unit_key(lead)]] if lead else []) + [score[(hit.id, -1)]])
         members = ([lead] if lead else []) + items
-        g = Group(members, named + 0.12, named)
+        g = Group(members, named + 0.12, named, shape="sublist")
         g.stems = set(content_words(" ".join(u.text for u in members)))
         out.append(g)
     return out
@@ -180,16 +177,16 @@ def choose(groups: list[Group], limit: int, keep: float = KEEP_RATIO,
     return chosen
 
 
-def extend(best: Group, units: list[Unit], limit: int, plan: Plan) -> Group:
-    """The best group with the sentences that follow it in its paragraph (a definition goes
-    on to say what its subject does), while they fit."""
+def extend(best: Group, units: list[Unit], limit: int, room: int, sentences: int) -> Group:
+    """The best group with up to ``sentences`` that follow it in its paragraph (a definition
+    goes on to say what its subject does), while the group stays within ``room`` words."""
     last = best.units[-1]
     if last.kind != "sentence":
         return best
     more = [u for u in units if u.hit is last.hit and u.block == last.block and u.pos > last.pos]
     n = sum(u.words for u in best.units)
-    room = min(limit, 70 if plan.kind in ("definition", "comparison") else 55)
-    for u in more[: 2 if plan.kind in ("definition", "comparison") else 1]:
+    room = min(limit, room)
+    for u in more[:sentences]:
         if n + u.words > room:
             break
         best.units.append(u)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from app.answer.grammar import head
 from app.answer.passages import Unit
-from app.answer.questions import Plan, head
 from app.retrieval.hybrid import Hit
 from app.retrieval.terms import TermIndex, content_words, words
+
+if TYPE_CHECKING:
+    from app.answer.plan import Plan
 
 Idf = Callable[[str], float]
 

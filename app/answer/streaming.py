@@ -10,7 +10,7 @@ from app.answer.modes import AnswerMode, pieces
 from app.types import Answer
 
 if TYPE_CHECKING:
-    from app.answer.questions import Plan
+    from app.answer.plan import Plan
 
 __all__ = ["Stream", "pieces", "start_stream"]
 

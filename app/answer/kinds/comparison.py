@@ -1,0 +1,72 @@
+"""A comparison ("X vs Y", "how does X differ from Y?"): what sets the two apart, then each side."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from app.answer.grammar import Grammar
+from app.answer.groups import KEEP_RATIO, Group, choose, extend
+from app.answer.kinds.base import Candidates, Kind, around
+from app.answer.kinds.definition import Definition
+from app.answer.kinds.general import General
+from app.answer.plan import Plan
+from app.answer.scoring import unit_key
+from app.retrieval.terms import content_words
+
+if TYPE_CHECKING:
+    from app.answer.gather import Found
+    from app.retrieval.hybrid import Hit, Retriever
+
+CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|instead|rather than|"
+                      r"however|not|whereas|vs\.?|versus|than)\b", re.I)
+_GENERAL, _DEFINITION = General(), Definition()
+
+
+class Comparison(Kind):
+    """What links both sides (with the sentences that go on from it), then what each side is,
+    then what else answers the question while there is room."""
+
+    name = "comparison"
+    budget = 200
+    about_terms = True
+    extend_room, extend_sentences = 70, 2
+
+    def detect(self, g: Grammar) -> bool:
+        return len(g.sides) >= 2
+
+    def extra(self, r: Retriever, found: Found) -> dict[str, list[Hit]]:
+        """Also what each side is, searched on its own."""
+        extra = around(r, found)
+        for side in found.plan.sides[:2]:
+            extra[side] = r.search(f"What is {side}?", k=6, subject=side)
+        return extra
+
+    def choose(self, c: Candidates, limit: int) -> list[Group]:
+        plan = c.plan
+        sides = [set(content_words(s)) for s in plan.sides[:2]]
+        groups = _GENERAL.groups(Candidates(Plan(plan.text, _GENERAL), c.units, c.score,
+                                            c.kids, c.rescore))
+        chosen: list[Group] = []
+        linking = [g for g in groups if all(side and side <= g.stems for side in sides)]
+        if linking:  # a sentence that sets the two apart says most
+            best = max(linking, key=lambda g: g.score + (0.1 if any(
+                CONTRAST.search(u.text) for u in g.units) else 0.0))
+            chosen.append(extend(best, c.units, limit, self.extend_room, self.extend_sentences))
+        for i, (side, stems) in enumerate(zip(plan.sides[:2], sides, strict=False)):
+            other = sides[1 - i] if len(sides) > 1 else set()
+            side_plan = Plan(f"What is {side}?", _DEFINITION, subject=side)
+            taken = {unit_key(u) for g in chosen for u in g.units}
+            side_c = Candidates(side_plan, c.units, c.rescore(side_plan), c.kids, c.rescore)
+            options = [g for g in _DEFINITION.groups(side_c)
+                       if stems <= g.stems and not {unit_key(u) for u in g.units} & taken]
+            if options:  # what the side is on its own: a sentence naming both links, not defines
+                chosen.append(max(options, key=lambda g: g.score - (0.2 if other <= g.stems
+                                                                     else 0)))
+        # Then what else answers the question, as any question is answered, while there is room.
+        taken = {unit_key(u) for g in chosen for u in g.units}
+        used = sum(u.words for g in chosen for u in g.units)
+        rest = [g for g in groups if not {unit_key(u) for u in g.units} & taken]
+        chosen += choose(rest, max(0, limit - used), keep=KEEP_RATIO)[: 3 if chosen else 4] \
+            if used < limit else []
+        return chosen

@@ -1,0 +1,69 @@
+"""A definition ("what is X?", "define X", a bare term): the sentence that says what X is leads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.answer.grammar import Grammar, head, phrase
+from app.answer.groups import Group, choose
+from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
+from app.answer.scoring import define_bonus, defining
+from app.retrieval.terms import content_words, words
+
+if TYPE_CHECKING:
+    from app.answer.gather import Found
+    from app.answer.plan import Plan
+    from app.retrieval.hybrid import Hit, Retriever
+    from app.retrieval.lexical import LexicalIndex
+
+
+class Definition(Kind):
+    """What the subject is, from its own document when it has one; further passages must
+    name the subject themselves."""
+
+    name = "definition"
+    budget = 110
+    about_terms = True
+    defines = True
+    extend_room, extend_sentences = 70, 2
+
+    def detect(self, g: Grammar) -> bool:
+        return not g.listy and bool(g.subject or g.bare)
+
+    def subject(self, g: Grammar) -> str:
+        return g.subject or phrase(g.text)  # a bare term: "webhooks?"
+
+    def extra(self, r: Retriever, found: Found) -> dict[str, list[Hit]]:
+        """Also the passages of the documents that define the subject itself (their own
+        term)."""
+        plan = found.plan
+        named = [content_words(n) for n in (plan.subject, head(plan.subject))]
+        terms = [t for t in plan.terms if t.strength == 2 and list(t.key) in named]
+        return {**around(r, found), **term_passages(r, found, terms),
+                **subject_passages(r, found)}
+
+    def bonus(self, g: Group, c: Candidates) -> float:
+        """A sentence or item that says what the subject is, more so in its own document."""
+        if g.shape in ("sentence", "item"):
+            return define_bonus(g.units[0], c.plan, c.units)
+        return 0.0
+
+    def choose(self, c: Candidates, limit: int) -> list[Group]:
+        subject = set(content_words(head(c.plan.subject)))
+        return choose(self.groups(c), limit, grow=lambda g: self.grow(g, c, limit),
+                      subject=subject)
+
+    def defined(self, c: Candidates) -> bool:
+        return any(defining(u, c.plan.subject, c.units) for u in c.units)
+
+    def exempt(self, plan: Plan, lexical: LexicalIndex) -> bool:
+        """What the documents define is answered, however little else the question shares."""
+        return bool(lexical.defining(head(plan.subject)))
+
+    def unanswerable(self, plan: Plan, defined: bool, lexical: LexicalIndex) -> bool:
+        """A subject no passage defines and the documents never even write as a phrase
+        ("platform engineering" where only "platform" and "engineering" occur): its words
+        are known, what they name is not."""
+        return bool(plan.subject) and not defined and \
+            not lexical.has_phrase(words(head(plan.subject)))
+

@@ -1,0 +1,32 @@
+"""A how-to ("how do I X?", "the command to X", "show me an example"): the step or command leads."""
+
+from __future__ import annotations
+
+from app.answer.grammar import HOWTO, HOWTO_ONE, Grammar
+from app.answer.groups import Group
+from app.answer.kinds.base import Candidates, Kind
+
+
+class Howto(Kind):
+    """A command with its lead-in ("To enable X, run:"), or numbered steps, over prose."""
+
+    name = "howto"
+    budget = 150
+    takes_blocks = True
+
+    def detect(self, g: Grammar) -> bool:
+        return bool(HOWTO.search(g.text) or (HOWTO_ONE.search(g.text) and not g.plural))
+
+    def topic_words(self, q: str) -> list[str]:
+        """"how do I <verb> X": X is what it is about."""
+        ws = super().topic_words(HOWTO.sub(" ", q))
+        return ws[1:] if len(ws) > 1 else ws
+
+    def bonus(self, g: Group, c: Candidates) -> float:
+        """An instruction: code (more with a "To <do X>" lead-in), numbered steps, or a
+        lead-in quoted with what it leads into."""
+        if g.shape == "code":
+            return 0.15 + (0.1 if g.purpose else 0.0)
+        if g.shape == "list":
+            return 0.12 if g.steps else 0.0
+        return 0.08 if g.shape == "sentence" and len(g.units) > 1 else 0.0

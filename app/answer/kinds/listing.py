@@ -1,0 +1,52 @@
+"""A list question ("which tools ...?", "what are the limitations of X?"): one list answers it.
+
+The list may be a Markdown list under a lead-in, a table's rows, or a section's subsections (a
+reference page's "Parameters" and one subsection per parameter): the sections under the best
+hits and the sections beside them named with the question's own words are read for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.answer.grammar import Grammar
+from app.answer.groups import Group, sublists
+from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
+from app.answer.sections import children, named_sections, pages
+
+if TYPE_CHECKING:
+    from app.answer.gather import Found
+    from app.retrieval.hybrid import Hit, Retriever
+
+
+class Listing(Kind):
+    """The best list leads, with its lead-in; a second one only from the same document."""
+
+    name = "list"
+    budget = 220
+    about_terms = True
+    takes_blocks = True
+
+    def detect(self, g: Grammar) -> bool:
+        return g.listy
+
+    def extra(self, r: Retriever, found: Found) -> dict[str, list[Hit]]:
+        """Also the passages of the terms it names, and the sections under and beside its
+        best two hits (each file read once)."""
+        hits = found.hits[:2]
+        extra = {**around(r, found), **term_passages(r, found, found.plan.terms[:2]),
+                 **subject_passages(r, found)}
+        page_of = pages(r.store, [h.file for h in hits])
+        for h in hits:
+            extra[f"children {h.id}"] = children(h, page_of[h.file])
+        extra["named"] = named_sections(hits, found.plan.query, page_of, r.lexical.query_stems)
+        return extra
+
+    def bonus(self, g: Group, c: Candidates) -> float:
+        """A whole list, or a lead-in quoted with what it leads into."""
+        if g.shape == "list":
+            return 0.12
+        return 0.08 if g.shape == "sentence" and len(g.units) > 1 else 0.0
+
+    def groups(self, c: Candidates) -> list[Group]:
+        return super().groups(c) + sublists(c.kids, c.units, c.score, c.plan.query)

@@ -1,0 +1,32 @@
+"""A question's plan: its kind, what it is about, and what a follow-up takes from the chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.answer.kinds.base import Kind
+    from app.retrieval.terms import Term
+
+
+@dataclass
+class Plan:
+    """What a question asks for."""
+
+    text: str
+    kind: Kind  # how it is answered (``app/answer/kinds``)
+    subject: str = ""  # what a definition asks about, as written ("the query log")
+    sides: tuple[str, ...] = ()  # what a comparison compares
+    terms: list[Term] = field(default_factory=list)  # the documents' own terms it names
+    topic: str = ""  # what this turn is about, for the next one to refer back to
+    rewritten: str = ""  # a follow-up with the earlier topic added
+
+    @property
+    def query(self) -> str:
+        return self.rewritten or self.text
+
+    @property
+    def inherited(self) -> str:
+        """The words a follow-up took from the earlier turn (empty for a fresh question)."""
+        return self.rewritten[len(self.text):] if self.rewritten.startswith(self.text) else ""
