@@ -6,8 +6,8 @@ from app.answer.extractive import Composer
 from app.answer.grounding import weigh_evidence
 from app.answer.passages import runs_on, split_units
 from app.answer.questions import plan_question
-from app.retrieval.definitions import definienda
 from app.answer.sections import distinct
+from app.retrieval.definitions import definienda
 from app.retrieval.hybrid import Hit
 from app.retrieval.lexical import LexicalIndex
 

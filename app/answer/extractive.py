@@ -94,19 +94,20 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
             terms: TermIndex | None = None) -> Composer:
     """Choose and order the units that answer ``plan`` from the retrieved passages."""
     kind = plan.kind
-    comp = Composer(kind.budget)
+    comp = Composer(kind.budget.words)
     kids = {k.split(" ", 1)[1]: v for k, v in extra.items() if k.startswith("children ") and v}
     extra = {k: v for k, v in extra.items() if not k.startswith("children ")}
     pool = join_adjacent(_merge(hits, *extra.values()))
     units = [u for h in pool for u in split_units(h)]
     if not units:
         return comp
-    score = Scorer(plan, pool, idf, terms).score_all(units)
+    scorer = Scorer(plan, pool, idf, terms)
+    score = scorer.score_all(units)
     c = Candidates(plan, units, score, kids, lambda p: Scorer(p, pool, idf).score_all(units))
     comp.defined = kind.defined(c)
     # The best group leads; each group reads in its own order (passage order). A lead-in
     # whose list or code is already quoted is not repeated on its own ("Here:").
-    for g in kind.choose(c, comp.limit):
+    for g in kind.choose(c):
         new = [u for u in g.units if not comp.has(u)]
         if all(runs_on(u) for u in new):
             continue

@@ -50,6 +50,10 @@ _SIDES = [
     re.compile(r"^(?P<a>.+?)\s+(?:differ|compared?)\w*\s+(?:from|with|to)\s+(?P<b>.+?)\s*[?.!]*$",
                re.I),
 ]
+# Two subjects in one question ("what is an instance and what is a job?"): each is answered.
+TWO_SUBJECTS = re.compile(
+    rf"^\W*(?:in\s+[^,]+,\s*)?{_Q}\s*(?:is|are|'s)\s+(?P<a>.+?)\s*,?\s+and\s+{_Q}\s*"
+    r"(?:is|are|'s)\s+(?P<b>.+?)\s*[?.!]*$", re.I)
 # Words that refer back to the previous turn's topic.
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
@@ -123,6 +127,15 @@ def subject_of(q: str) -> str:
     x = phrase(x)
     n = len([w for w in tokens(x) if w not in STOPWORDS])
     return x if 0 < n <= 6 else ""
+
+
+def two_subjects(q: str) -> tuple[str, ...]:
+    """The two subjects of "what is X and what is Y?", each a short noun phrase."""
+    m = TWO_SUBJECTS.search(q)
+    if not m:
+        return ()
+    a, b = phrase(m.group("a")), phrase(m.group("b"))
+    return (a, b) if _side(a) and _side(b) and a.lower() != b.lower() else ()
 
 
 def sides_of(q: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 # opening mark; common abbreviations do not end one.
 SENT_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bNo\.)"
                       r"(?<=[.!?])[\"')\]”’]*\s+(?=[A-Z0-9\"'(\[`“‘])")
+_WORD = re.compile(r"\S*[^\W_]\S*")  # a run of characters with a letter or digit in it
 CLOSED = (".", "!", "?", ")", '"', "'", "”", "’", "`")
 
 
@@ -46,9 +47,12 @@ class Unit:
 
     @property
     def words(self) -> int:
-        """Length for answer budgets: code counts a third, it is read at a glance."""
-        n = len(self.text.split())
-        return max(1, n // 3) if self.kind == "code" else n + (self.kind == "item")  # its "-"
+        """Length for answer budgets, as a reader counts it: a code block one word per line
+        (it is read a line at a glance), prose its words (marks such as "-" or "|" are none)."""
+        if self.kind == "code":
+            lines = [x for x in self.text.split("\n")[1:-1] if x.strip()]  # fences are not read
+            return max(1, len(lines))
+        return max(1, len(_WORD.findall(self.text)))
 
 
 def split_units(hit: Hit) -> list[Unit]:

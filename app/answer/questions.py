@@ -18,6 +18,7 @@ from app.answer.grammar import (
     Grammar,
     sides_of,
     subject_of,
+    two_subjects,
 )
 from app.answer.kinds import classify
 from app.answer.kinds.base import Kind
@@ -43,7 +44,7 @@ def _topic(q: str, kind: Kind, subject: str, sides: tuple[str, ...], terms: list
 def _sides(q: str, plural: bool, found: list[Term], previous: Plan | None) -> tuple[str, ...]:
     """What ``q`` compares; "How is it different from Y?" after "What is X?" compares X and Y."""
     if not COMPARE.search(q) or plural:
-        return ()
+        return two_subjects(q)
     sides = sides_of(q)
     if len(sides) < 2 and previous is not None and previous.topic:
         other = sides[-1] if sides else (found[-1].label if found else "")

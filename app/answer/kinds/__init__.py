@@ -10,11 +10,12 @@ from app.answer.grammar import Grammar
 from app.answer.kinds.base import Kind
 from app.answer.kinds.comparison import Comparison
 from app.answer.kinds.definition import Definition
+from app.answer.kinds.fact import Fact
 from app.answer.kinds.general import General
 from app.answer.kinds.howto import Howto
 from app.answer.kinds.listing import Listing
 
-KINDS: tuple[Kind, ...] = (Comparison(), Howto(), Definition(), Listing(), General())
+KINDS: tuple[Kind, ...] = (Comparison(), Howto(), Fact(), Definition(), Listing(), General())
 BY_NAME = {k.name: k for k in KINDS}
 
 __all__ = ["BY_NAME", "KINDS", "Kind", "classify"]

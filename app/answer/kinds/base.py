@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.answer.grammar import Grammar
-from app.answer.groups import Group, choose, extend, groups_of
+from app.answer.groups import Budget, Group, choose, extend, fit, groups_of
 from app.answer.passages import Unit
 from app.retrieval.terms import STOPWORDS
 
@@ -72,11 +72,10 @@ class Kind:
     relevant and new, within the budget."""
 
     name = "general"
-    budget = 130  # words an answer may take
+    budget = Budget(80)  # how much an answer may say
     about_terms = False  # a turn is about the documents' terms it names (for a later "it")
     defines = False  # it asks what its subject is
     takes_blocks = False  # a lead-in is quoted with the list or code block it leads into
-    extend_room, extend_sentences = 55, 1  # how the best sentence may go on in its paragraph
 
     def detect(self, g: Grammar) -> bool:
         """Whether a question of this grammar is of this kind."""
@@ -108,13 +107,21 @@ class Kind:
             g.score = g.base + self.bonus(g, c)
         return out
 
-    def choose(self, c: Candidates, limit: int) -> list[Group]:
+    def choose(self, c: Candidates) -> list[Group]:
         """The groups to quote, best first."""
-        return choose(self.groups(c), limit, grow=lambda g: self.grow(g, c, limit))
+        groups = self.groups(c)
+        return choose(groups, self.budget, grow=lambda g: self.grow(g, c, groups))
 
-    def grow(self, best: Group, c: Candidates, limit: int) -> Group:
-        """The best group, going on in its paragraph as far as this kind reads on."""
-        return extend(best, c.units, limit, self.extend_room, self.extend_sentences)
+    def grow(self, best: Group, c: Candidates, groups: list[Group]) -> Group:
+        """The best group, going on in its paragraph as far as this kind reads on; an item
+        read with the rest of its list (one item out of its list lacks what it belongs to)."""
+        if best.shape == "item":
+            whole = [g for g in groups if g.shape == "list" and best.units[0] in g.units]
+            fits = [f for g in whole if (f := fit(g, self.budget.words)) is not None
+                    and best.units[0] in f.units]
+            if fits:
+                return fits[0]
+        return extend(best, c.units, self.budget)
 
     def defined(self, c: Candidates) -> bool:
         """Whether a passage says what the question's subject is (definitions only)."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from app.answer.grammar import Grammar
-from app.answer.groups import KEEP_RATIO, Group, choose, extend
+from app.answer.groups import Budget, Group, choose, extend
 from app.answer.kinds.base import Candidates, Kind, around
 from app.answer.kinds.definition import Definition
 from app.answer.kinds.general import General
@@ -28,9 +29,8 @@ class Comparison(Kind):
     then what else answers the question while there is room."""
 
     name = "comparison"
-    budget = 200
+    budget = Budget(130, lead=70, sentences=2, followers=3)
     about_terms = True
-    extend_room, extend_sentences = 70, 2
 
     def detect(self, g: Grammar) -> bool:
         return len(g.sides) >= 2
@@ -42,7 +42,7 @@ class Comparison(Kind):
             extra[side] = r.search(f"What is {side}?", k=6, subject=side)
         return extra
 
-    def choose(self, c: Candidates, limit: int) -> list[Group]:
+    def choose(self, c: Candidates) -> list[Group]:
         plan = c.plan
         sides = [set(content_words(s)) for s in plan.sides[:2]]
         groups = _GENERAL.groups(Candidates(Plan(plan.text, _GENERAL), c.units, c.score,
@@ -52,7 +52,7 @@ class Comparison(Kind):
         if linking:  # a sentence that sets the two apart says most
             best = max(linking, key=lambda g: g.score + (0.1 if any(
                 CONTRAST.search(u.text) for u in g.units) else 0.0))
-            chosen.append(extend(best, c.units, limit, self.extend_room, self.extend_sentences))
+            chosen.append(extend(best, c.units, self.budget))
         for i, (side, stems) in enumerate(zip(plan.sides[:2], sides, strict=False)):
             other = sides[1 - i] if len(sides) > 1 else set()
             side_plan = Plan(f"What is {side}?", _DEFINITION, subject=side)
@@ -67,6 +67,8 @@ class Comparison(Kind):
         taken = {unit_key(u) for g in chosen for u in g.units}
         used = sum(u.words for g in chosen for u in g.units)
         rest = [g for g in groups if not {unit_key(u) for u in g.units} & taken]
-        chosen += choose(rest, max(0, limit - used), keep=KEEP_RATIO)[: 3 if chosen else 4] \
-            if used < limit else []
+        room = self.budget.words - used
+        if room > 0:
+            more = replace(self.budget, words=room, followers=2 if chosen else 3)
+            chosen += choose(rest, more)
         return chosen

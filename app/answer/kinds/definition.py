@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from app.answer.grammar import Grammar, head, phrase
-from app.answer.groups import Group, choose
+from app.answer.groups import Budget, Group, choose
 from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
 from app.answer.scoring import define_bonus, defining
 from app.retrieval.terms import content_words, words
@@ -17,15 +18,28 @@ if TYPE_CHECKING:
     from app.retrieval.lexical import LexicalIndex
 
 
+OTHER = 0.15  # what a passage says of something else, or how to use the subject
+_LABEL = re.compile(r"^\W*([^:.!?]{1,60}?)\W*:\s+\S")  # "Drift: when the actual state ..."
+
+
+def _labels_other(text: str, subject: str) -> bool:
+    """Whether an item defines another term ("Declarative description: ..." asked about
+    the state store)."""
+    m = _LABEL.match(text)
+    if not m:
+        return False
+    label, want = set(content_words(m.group(1))), set(content_words(head(subject)))
+    return bool(label) and bool(want) and not want & label
+
+
 class Definition(Kind):
     """What the subject is, from its own document when it has one; further passages must
     name the subject themselves."""
 
     name = "definition"
-    budget = 110
+    budget = Budget(75, lead=70, sentences=2, followers=3)
     about_terms = True
     defines = True
-    extend_room, extend_sentences = 70, 2
 
     def detect(self, g: Grammar) -> bool:
         return not g.listy and bool(g.subject or g.bare)
@@ -43,14 +57,21 @@ class Definition(Kind):
                 **subject_passages(r, found)}
 
     def bonus(self, g: Group, c: Candidates) -> float:
-        """A sentence or item that says what the subject is, more so in its own document."""
+        """A sentence or item that says what the subject is, more so in its own document; not
+        steps or code (they say how to use it), nor an item defining another term."""
         if g.shape in ("sentence", "item"):
-            return define_bonus(g.units[0], c.plan, c.units)
+            u = g.units[0]
+            if g.shape == "item" and (u.marker != "-" or _labels_other(u.text, c.plan.subject)):
+                return -OTHER  # a step, or another term's entry
+            return define_bonus(u, c.plan, c.units)
+        if g.shape == "code" or g.steps:
+            return -OTHER
         return 0.0
 
-    def choose(self, c: Candidates, limit: int) -> list[Group]:
+    def choose(self, c: Candidates) -> list[Group]:
         subject = set(content_words(head(c.plan.subject)))
-        return choose(self.groups(c), limit, grow=lambda g: self.grow(g, c, limit),
+        groups = self.groups(c)
+        return choose(groups, self.budget, grow=lambda g: self.grow(g, c, groups),
                       subject=subject)
 
     def defined(self, c: Candidates) -> bool:

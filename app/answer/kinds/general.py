@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.answer.groups import Group
+from app.answer.groups import Budget, Group
 from app.answer.kinds.base import Candidates, Kind
 
 
@@ -10,7 +10,7 @@ class General(Kind):
     """The best passage unit leads, then what else is about as relevant and new."""
 
     name = "general"
-    budget = 130
+    budget = Budget(80, lead=55, sentences=1, followers=3)
 
     def bonus(self, g: Group, c: Candidates) -> float:
         """A whole list a little: terse keywords ("x limitations") take a list over one of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.answer.grammar import HOWTO, HOWTO_ONE, Grammar
-from app.answer.groups import Group
+from app.answer.groups import Budget, Group
 from app.answer.kinds.base import Candidates, Kind
 
 
@@ -11,7 +11,7 @@ class Howto(Kind):
     """A command with its lead-in ("To enable X, run:"), or numbered steps, over prose."""
 
     name = "howto"
-    budget = 150
+    budget = Budget(100, lead=70, sentences=1, followers=3)
     takes_blocks = True
 
     def detect(self, g: Grammar) -> bool:

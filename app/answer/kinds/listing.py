@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.answer.grammar import Grammar
-from app.answer.groups import Group, sublists
+from app.answer.groups import Budget, Group, choose, sublists
 from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
 from app.answer.sections import children, named_sections, pages
 
@@ -23,7 +23,7 @@ class Listing(Kind):
     """The best list leads, with its lead-in; a second one only from the same document."""
 
     name = "list"
-    budget = 220
+    budget = Budget(150, lead=150, sentences=1, followers=1, lists=1)
     about_terms = True
     takes_blocks = True
 
@@ -50,3 +50,18 @@ class Listing(Kind):
 
     def groups(self, c: Candidates) -> list[Group]:
         return super().groups(c) + sublists(c.kids, c.units, c.score, c.plan.query)
+
+    def choose(self, c: Candidates) -> list[Group]:
+        """A list leads when one is nearly as relevant as the best group (``LEAD_SHARE``)."""
+        groups = self.groups(c)
+        best = max((g.base for g in groups), default=0.0)
+        lists = [g for g in groups if _items(g) > 2 and g.base >= LEAD_SHARE * best]
+        return choose(groups, self.budget, grow=lambda g: self.grow(g, c, groups),
+                      lead_from=lists or None, cut=True)
+
+
+LEAD_SHARE = 0.85  # a list leads a list answer when it is this relevant beside the best group
+
+
+def _items(g: Group) -> int:
+    return sum(u.kind == "item" for u in g.units)
