@@ -47,6 +47,17 @@ class Group:
             self.base = self.score
 
 
+# A sentence about the document rather than its subject ("This guide explains ...", "These are
+# the commonly used terms ...", "In this quickstart, you'll ..."): not quoted on its own.
+ABOUT_TEXT = re.compile(
+    r"^\W*(?:(?:this|the\s+present)\s+(?:document|page|guide|section|article|tutorial|glossary|"
+    r"chapter|topic|quickstart|overview|reference|repository|file)\b|"
+    r"(?:these|here)\s+are\s+the\b|in\s+this\s+(?:document|page|guide|section|article|"
+    r"tutorial|quickstart|chapter|topic)\b|learn\s+(?:how|about)\b|(?:description|sidebar"
+    r"(?:\s+label)?|title|summary)\s*:|see\s+(?:also|the\s+following)\b|"
+    r"for\s+more\s+information\b)", re.I)
+
+
 def echoes(u: Unit) -> bool:
     """Whether a short sentence only repeats its heading or its document's title ("Sync
     Options", "Getting started with X."): it states nothing."""
@@ -75,6 +86,8 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_bloc
                 continue  # "... the following:" with nothing after it here says nothing
             if echoes(u):
                 continue
+            if ABOUT_TEXT.match(u.text) and not (u.lead and nxt):
+                continue  # what a page is about, said with nothing of it
             members = [u]
             if u.lead and (runs_on(u) or takes_blocks):
                 members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
