@@ -103,6 +103,7 @@ def phrase(text: str) -> str:
     text = _TAIL.sub("", text.strip())
     text = re.sub(r"^(?:an?|the|my|our|your)\s+", "", text.strip(), flags=re.I)
     text = re.sub(r"(?<=\w)['’]s?\s*$", "", text.strip(" \"`“”?.!:;"))  # "Graphite's"
+    text = re.sub(r"(?:\s+\w+ly)+\s*$", "", text)  # "a Batch Definition actually (do)"
     return text.strip(" \"'`“”‘’?.!:;")
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.retrieval.lexical import LexicalIndex
 
 
+NAMED = 3  # a subject of more content words is a clause, not a name the documents would write
 OTHER = 0.15  # what a passage says of something else, or how to use the subject
 _LABEL = re.compile(r"^\W*([^:.!?]{1,60}?)\W*:\s+\S")  # "Drift: when the actual state ..."
 
@@ -85,6 +86,7 @@ class Definition(Kind):
         """A subject no passage defines and the documents never even write as a phrase
         ("platform engineering" where only "platform" and "engineering" occur): its words
         are known, what they name is not."""
-        return bool(plan.subject) and not defined and \
-            not lexical.has_phrase(words(head(plan.subject)))
+        said = words(head(plan.subject))
+        return 0 < len(content_words(plan.subject)) <= NAMED and not defined and \
+            not lexical.has_phrase(said)
 
