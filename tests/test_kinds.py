@@ -1,0 +1,140 @@
+"""Question kinds through the public API: each answers first, within its budget, and a new kind is one class."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app import Assistant
+from app.answer import kinds
+from app.answer.grammar import Grammar
+from app.answer.groups import Budget
+from app.answer.kinds.base import Kind
+from app.answer.questions import plan_question
+
+WORD = re.compile(r"\S*[^\W_]\S*")
+
+DOCS = {
+    "widgets.md": """---
+title: Widgets
+---
+# Widgets
+
+A widget is a small reusable part that renders one value on a dashboard. Widgets read their
+value from a query and redraw when it changes.
+
+Widgets were first released in 2019 by Dana Okafor, who still maintains them.
+By default, a widget refreshes every 30 seconds.
+
+## Kinds of widget
+
+The dashboard offers these widgets:
+
+- gauge: a dial that shows one number
+- sparkline: a small line of recent values
+- table: rows of labelled values
+
+## Setting up a widget
+
+To add a widget, run:
+
+```bash
+dash widget add --query "up" --kind gauge
+```
+
+The command prints the widget's id.
+""",
+    "panels.md": """---
+title: Panels
+---
+# Panels
+
+A panel is a titled area of a dashboard that holds widgets side by side. Panels can be
+collapsed and reordered.
+
+If a panel is collapsed:
+
+- its widgets stop refreshing
+- its title stays visible
+
+Panels differ from widgets: a panel holds widgets, whereas a widget shows one value.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def small_bot(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kinds")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    bot = Assistant.open(index_dir=root / "index", auto_ingest=False)
+    bot.ingest([docs])
+    return bot
+
+
+def first_line(text: str) -> str:
+    return text.strip().split("\n")[0]
+
+
+def test_a_definition_opens_with_what_its_subject_is(small_bot):
+    a = small_bot.ask("What is a panel?")
+    assert first_line(a.text).startswith("A panel is a titled area")
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("Who released widgets first?", "Dana Okafor"),
+    ("When were widgets first released?", "2019"),
+    ("How often does a widget refresh by default?", "30 seconds"),
+])
+def test_a_fact_question_opens_with_the_sentence_holding_the_fact(small_bot, question, fact):
+    a = small_bot.ask(question)
+    assert not a.refused and fact in first_line(a.text)
+
+
+def test_a_list_question_gets_one_list(small_bot):
+    a = small_bot.ask("Which widgets does the dashboard offer?")
+    items = [ln for ln in a.text.splitlines() if ln.startswith("- ")]
+    assert [i.split(":")[0] for i in items] == ["- gauge", "- sparkline", "- table"]
+
+
+def test_a_howto_opens_with_the_command(small_bot):
+    a = small_bot.ask("How do I add a widget?")
+    assert a.text.startswith("To add a widget, run:")
+    assert "dash widget add" in a.text
+
+
+def test_two_subjects_are_each_answered(small_bot):
+    a = small_bot.ask("What is a widget and what is a panel?")
+    assert "A widget is a small reusable part" in a.text
+    assert "A panel is a titled area" in a.text
+
+
+def test_every_answer_stays_within_what_a_reader_accepts(small_bot):
+    for q in ["What is a widget?", "How do I add a widget?", "Which widgets are there?",
+              "How do panels differ from widgets?", "When were widgets released?",
+              "Tell me about dashboards"]:
+        a = small_bot.ask(q)
+        n = len(WORD.findall(re.sub(r"\[\d+\]", " ", a.text)))
+        assert n <= 120, (q, n)
+
+
+class Shout(Kind):
+    """A made-up kind for the test: questions in capitals get the best sentence alone."""
+
+    name = "shout"
+    budget = Budget(20, lead=20, followers=0)
+
+    def detect(self, g: Grammar) -> bool:
+        return g.text.isupper()
+
+
+def test_a_new_kind_is_one_class_and_one_registry_entry(small_bot, monkeypatch):
+    monkeypatch.setattr(kinds, "KINDS", (Shout(), *kinds.KINDS))
+    plan = plan_question("WHAT IS A WIDGET?", small_bot.retriever.terms)
+    assert plan.kind.name == "shout"
+    a = small_bot.ask("WHAT IS A WIDGET?")
+    assert not a.refused and len(WORD.findall(re.sub(r"\[\d+\]", " ", a.text))) <= 20
+    assert plan_question("What is a widget?", small_bot.retriever.terms).kind.name == "definition"
