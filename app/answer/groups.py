@@ -286,10 +286,8 @@ def extend(best: Group, units: list[Unit], budget: Budget) -> Group:
     n = sum(u.words for u in best.units)
     room = min(budget.words, budget.lead)
     for u in more[:budget.sentences]:
-        if n + u.words > room:
+        if n + u.words > room or runs_on(u):  # a lead-in goes with its block or not at all
             break
         best.units.append(u)
         n += u.words
-        if runs_on(u):
-            break
     return best

@@ -24,6 +24,14 @@ CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|inste
 _GENERAL, _DEFINITION = General(), Definition()
 
 
+def _sets_apart(g: Group) -> float:
+    """How well a group naming both sides contrasts them: a sentence saying how they differ
+    ("X ..., whereas Y ...") over a list or code that happens to name both."""
+    contrast = any(CONTRAST.search(u.text) for u in g.units if u.kind == "sentence")
+    block = any(u.kind in ("item", "code") for u in g.units)
+    return g.score + (0.1 if contrast else 0.0) - (0.15 if block else 0.0)
+
+
 class Comparison(Kind):
     """What links both sides (with the sentences that go on from it), then what each side is,
     then what else answers the question while there is room."""
@@ -49,9 +57,8 @@ class Comparison(Kind):
                                             c.kids, c.rescore))
         chosen: list[Group] = []
         linking = [g for g in groups if all(side and side <= g.stems for side in sides)]
-        if linking:  # a sentence that sets the two apart says most
-            best = max(linking, key=lambda g: g.score + (0.1 if any(
-                CONTRAST.search(u.text) for u in g.units) else 0.0))
+        if linking:  # a sentence that sets the two apart says most; a list or code less
+            best = max(linking, key=_sets_apart)
             chosen.append(extend(best, c.units, self.budget))
         for i, (side, stems) in enumerate(zip(plan.sides[:2], sides, strict=False)):
             other = sides[1 - i] if len(sides) > 1 else set()
