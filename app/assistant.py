@@ -155,7 +155,7 @@ class Assistant:
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
-        hits = r.search(plan.query, k=2 * k, subject=plan.subject)
+        hits = r.search(plan.query, k=2 * k, subject=plan.seeks)
         return [to_source(h) for h in distinct(hits, k)]
 
     def ask(self, question: str, *, mode: str | None = None) -> Answer:

@@ -39,7 +39,7 @@ def gather(r: Retriever, question: str, previous: Plan | None, k: int,
     # Misspelt words are read as the documents spell them, for search and for the plan.
     plan = plan_question(fix(question), r.terms, previous)
     qvec = r.embed_query(plan.query)
-    hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.subject)
+    hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.seeks)
     return Found(plan, qvec, hits, weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces))
 
 

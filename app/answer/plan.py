@@ -23,6 +23,11 @@ class Plan:
     rewritten: str = ""  # a follow-up with the earlier topic added
 
     @property
+    def seeks(self) -> str | tuple[str, ...]:
+        """What the passages that define it should be found for: its subject, or each side."""
+        return self.sides[:2] if self.sides else self.subject
+
+    @property
     def query(self) -> str:
         return self.rewritten or self.text
 

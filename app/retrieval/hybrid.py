@@ -142,9 +142,11 @@ class Retriever:
         return self.encoder.encode([text])[0]
 
     def search(self, query: str, k: int = 5, files: list[str] | None = None,
-               qvec: np.ndarray | None = None, subject: str = "") -> list[Hit]:
+               qvec: np.ndarray | None = None, subject: str | tuple[str, ...] = ""
+               ) -> list[Hit]:
         """Top ``k`` chunks for ``query``; ``files`` restricts to those file keys; the chunks
-        that define ``subject`` (what a definition asks about) join the fused ranking."""
+        that define ``subject`` (what a definition asks about, or each side a comparison
+        compares) join the fused ranking."""
         self.sync()
         snap = self._snap
         if not snap.ids:
@@ -157,8 +159,9 @@ class Retriever:
         fused: dict[str, float] = {c.id: 1.0 / (RRF_K + r + 1) for r, c in enumerate(found)}
         allowed = set(files) if files else None
         self._fuse_lexical(fused, snap, query, n, allowed)
-        if subject:  # a third ranking: the passages that define the subject, by similarity
-            self._fuse_defining(fused, pool, snap, subject, n, allowed, qvec)
+        for what in (subject,) if isinstance(subject, str) else subject:
+            if what:  # a third ranking: the passages that define the subject, by similarity
+                self._fuse_defining(fused, pool, snap, what, n, allowed, qvec)
         self._read(pool, [cid for cid in fused if cid not in pool], qvec)
         fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
         best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
