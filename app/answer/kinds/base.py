@@ -72,7 +72,7 @@ class Kind:
     relevant and new, within the budget."""
 
     name = "general"
-    budget = Budget(80)  # how much an answer may say
+    budget = Budget(110)  # how much an answer may say: within the 120 words a reader accepts
     about_terms = False  # a turn is about the documents' terms it names (for a later "it")
     defines = False  # it asks what its subject is
     takes_blocks = False  # a lead-in is quoted with the list or code block it leads into

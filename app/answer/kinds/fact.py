@@ -26,7 +26,7 @@ class Fact(Kind):
     """The sentence holding the kind of fact asked (a number, a name, a default) leads."""
 
     name = "fact"
-    budget = Budget(60, lead=45, sentences=1, followers=2)
+    budget = Budget(110, lead=45, sentences=1, followers=2)
     about_terms = True
 
     def detect(self, g: Grammar) -> bool:

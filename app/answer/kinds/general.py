@@ -10,7 +10,7 @@ class General(Kind):
     """The best passage unit leads, then what else is about as relevant and new."""
 
     name = "general"
-    budget = Budget(80, lead=55, sentences=1, followers=3)
+    budget = Budget(110, lead=55, sentences=1)
 
     def bonus(self, g: Group, c: Candidates) -> float:
         """A whole list a little: terse keywords ("x limitations") take a list over one of

@@ -11,7 +11,7 @@ class Howto(Kind):
     """A command with its lead-in ("To enable X, run:"), or numbered steps, over prose."""
 
     name = "howto"
-    budget = Budget(100, lead=70, sentences=1, followers=3)
+    budget = Budget(110, lead=70, sentences=1)
     takes_blocks = True
 
     def detect(self, g: Grammar) -> bool:
