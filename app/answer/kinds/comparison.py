@@ -24,6 +24,10 @@ CONTRAST = re.compile(r"\b(?:but|whereas|while|unlike|differ\w*|difference|inste
 _GENERAL, _DEFINITION = General(), Definition()
 
 
+def _words(g: Group) -> int:
+    return sum(u.words for u in g.units)
+
+
 def _sets_apart(g: Group) -> float:
     """How well a group naming both sides contrasts them: a sentence saying how they differ
     ("X ..., whereas Y ...") over a list or code that happens to name both."""
@@ -37,7 +41,7 @@ class Comparison(Kind):
     then what else answers the question while there is room."""
 
     name = "comparison"
-    budget = Budget(130, lead=70, sentences=2, followers=3)
+    budget = Budget(115, lead=60, sentences=2, followers=3)
     about_terms = True
 
     def detect(self, g: Grammar) -> bool:
@@ -56,7 +60,9 @@ class Comparison(Kind):
         groups = _GENERAL.groups(Candidates(Plan(plan.text, _GENERAL), c.units, c.score,
                                             c.kids, c.rescore))
         chosen: list[Group] = []
-        linking = [g for g in groups if all(side and side <= g.stems for side in sides)]
+        part = self.budget.words // 2  # what links the two, or one side, takes at most this
+        linking = [g for g in groups if all(side and side <= g.stems for side in sides)
+                   and _words(g) <= part]
         if linking:  # a sentence that sets the two apart says most; a list or code less
             best = max(linking, key=_sets_apart)
             chosen.append(extend(best, c.units, self.budget))
@@ -65,14 +71,16 @@ class Comparison(Kind):
             side_plan = Plan(f"What is {side}?", _DEFINITION, subject=side)
             taken = {unit_key(u) for g in chosen for u in g.units}
             side_c = Candidates(side_plan, c.units, c.rescore(side_plan), c.kids, c.rescore)
+            room = min(part, self.budget.words - sum(_words(g) for g in chosen))
             options = [g for g in _DEFINITION.groups(side_c)
-                       if stems <= g.stems and not {unit_key(u) for u in g.units} & taken]
+                       if stems <= g.stems and not {unit_key(u) for u in g.units} & taken
+                       and _words(g) <= room]
             if options:  # what the side is on its own: a sentence naming both links, not defines
                 chosen.append(max(options, key=lambda g: g.score - (0.2 if other <= g.stems
                                                                      else 0)))
         # Then what else answers the question, as any question is answered, while there is room.
         taken = {unit_key(u) for g in chosen for u in g.units}
-        used = sum(u.words for g in chosen for u in g.units)
+        used = sum(_words(g) for g in chosen)
         rest = [g for g in groups if not {unit_key(u) for u in g.units} & taken]
         room = self.budget.words - used
         if room > 0:
