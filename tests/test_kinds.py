@@ -1,4 +1,4 @@
-"""Question kinds through the public API: each answers first, within its budget, and a new kind is one class."""
+"""Question kinds through the public API: each answers first, within budget; a new kind is one class."""
 
 from __future__ import annotations
 

@@ -82,3 +82,29 @@ def test_a_common_word_near_a_document_word_is_not_read_as_a_typo_of_it():
     assert evidence("seeing every aplication").coverage == 1.0  # a typo of a known word
     steering = evidence("steering status")  # "steering" is a word of its own, not "seeing"
     assert steering.unknown == ["steering"] and steering.score < 0.5
+
+
+def test_what_cannot_open_an_answer_or_is_no_claim():
+    from app.answer.groups import ABOUT_TEXT, Group, echoes, opens
+
+    units = split_units(Hit("h9", "Sync Options.\n\nIf changes are found:\n\n- they sync\n- they "
+                                  "warn\n\nThis guide explains syncing. Syncing applies changes.",
+                            {"file": "f", "section": "Sync Options", "title": "T"}, 1.0, 0.8))
+    by_text = {u.text: u for u in units}
+    assert echoes(by_text["Sync Options."]) and not echoes(by_text["Syncing applies changes."])
+    assert not opens(Group([by_text["If changes are found:"]], 1.0))
+    assert opens(Group([by_text["Syncing applies changes."]], 1.0))
+    assert ABOUT_TEXT.match("This guide explains syncing.")
+    assert not ABOUT_TEXT.match("Syncing applies changes.")
+
+
+def test_a_list_is_cut_to_fit_only_where_allowed():
+    from app.answer.groups import Group, fit
+
+    units = split_units(hit("Pick one:\n\n" + "\n".join(f"- option number {i}" for i in range(9))))
+    g = Group(units, 1.0, shape="list")
+    assert sum(u.words for u in g.units) == 2 + 9 * 3
+    cut = fit(g, 12)
+    assert cut is not None and [u.text for u in cut.units][:2] == ["Pick one:", "option number 0"]
+    assert sum(u.words for u in cut.units) <= 12
+    assert fit(g, 12, cut=False) is None and fit(g, 100) is g

@@ -206,14 +206,15 @@ def fit(g: Group, words: int, cut: bool = True) -> Group | None:
 # "and then ...") does not open an answer.
 CONTINUES = re.compile(r"^\W*(?:or|and|but|also|then|otherwise|alternatively|if|when|once|"
                        r"after|for\s+example|e\.g\.|in\s+that\s+case)\b[^.!?]*:\s*$"
-                       r"|^\W*(?:or|and|but|also|then)\b|^[a-z]", re.I)
+                       r"|^\W*(?:or|and|but|also|then)\b", re.I)
 OPENING = 0.1  # how much a group that cannot open an answer loses as a lead
 
 
 def opens(g: Group) -> bool:
     """Whether ``g`` can open an answer: not a fragment continuing what came before it."""
     first = g.units[0]
-    return first.kind != "sentence" or not CONTINUES.match(first.text)
+    text = first.text.lstrip(" \"'(“‘")
+    return first.kind != "sentence" or not (CONTINUES.match(text) or text[:1].islower())
 
 
 def choose(groups: list[Group], budget: Budget, grow: Callable[[Group], Group] | None = None,
