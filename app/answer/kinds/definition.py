@@ -38,7 +38,7 @@ class Definition(Kind):
     name the subject themselves."""
 
     name = "definition"
-    budget = Budget(110, lead=70, sentences=2)
+    budget = Budget(110, lead=70, sentences=1, followers=1)
     about_terms = True
     defines = True
 
@@ -64,7 +64,13 @@ class Definition(Kind):
             u = g.units[0]
             if g.shape == "item" and (u.marker != "-" or _labels_other(u.text, c.plan.subject)):
                 return -OTHER  # a step, or another term's entry
-            return define_bonus(u, c.plan, c.units)
+            said = define_bonus(u, c.plan, c.units)
+            # A lead-in quoted with its steps or code says how to use the subject, unless
+            # the lead-in itself says what the subject is.
+            if any(x.kind == "code" or x.marker != "-" for x in g.units[1:]) \
+                    and defining(u, c.plan.subject, c.units) < 2:
+                return said - OTHER
+            return said
         if g.shape == "code" or g.steps:
             return -OTHER
         return 0.0
@@ -72,8 +78,10 @@ class Definition(Kind):
     def choose(self, c: Candidates) -> list[Group]:
         subject = set(content_words(head(c.plan.subject)))
         groups = self.groups(c)
-        return choose(groups, self.budget, grow=lambda g: self.grow(g, c, groups),
-                      subject=subject)
+        # What follows the lead must say what the subject is too, not how to use it.
+        said = [g for g in groups if g.score >= g.base]
+        return choose(said, self.budget, grow=lambda g: self.grow(g, c, groups),
+                      subject=subject, lead_from=groups)
 
     def defined(self, c: Candidates) -> bool:
         return any(defining(u, c.plan.subject, c.units) for u in c.units)
