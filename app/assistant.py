@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer.extractive import Composer, compose
 from app.answer.gather import Found, gather, more_passages
-from app.answer.grammar import clean_question, head
+from app.answer.grammar import clean_question
 from app.answer.grounding import refusal_text
 from app.answer.modes import CUSTOM, AnswerMode, Modes
 from app.answer.plan import Plan
@@ -253,7 +253,7 @@ class Assistant:
         timings["retrieve_ms"] = _ms(t0)
         comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
         if found.plan.kind.unanswerable(found.plan, comp.defined, r.lexical):
-            found.evidence.undefined = head(found.plan.subject)
+            found.plan.kind.unanswered(found.plan, found.evidence)
             return self._refusal(q, answerer.name, found, timings, t0), found.plan
         answer = answerer.answer(self._cited(q, comp, found, timings))
         answer.timings_ms["total_ms"] = _ms(t0)

@@ -326,13 +326,14 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def scope(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     """Evidence distributions in vs out of scope and the best separating threshold.
 
-    Out-of-scope questions refused by the undefined-term rule are left out of calibration:
-    the threshold does not decide them.
+    Out-of-scope questions refused by the undefined-term rule (or because no passage holds the
+    fact asked) are left out of calibration: the threshold does not decide them.
     """
     ok = [r for r in rows if "evidence" in r["metrics"]]
     inside = [r["metrics"]["evidence"] for r in ok if not r["expect_refusal"]]
     rule = [r for r in ok if r["expect_refusal"] and r["refused"]
-            and str(r.get("note", "")).startswith(("not in the documents", "not defined"))]
+            and str(r.get("note", "")).startswith(("not in the documents", "not defined",
+                                                   "not stated"))]
     outside = [r["metrics"]["evidence"] for r in ok if r["expect_refusal"] and r not in rule]
     return {"in_scope": spread(inside), "out_of_scope": spread(outside),
             "term_rule_refusals": [r["id"] for r in rule], "current_threshold": threshold,

@@ -94,6 +94,21 @@ def test_a_fact_question_opens_with_the_sentence_holding_the_fact(small_bot, que
     assert not a.refused and fact in first_line(a.text)
 
 
+@pytest.mark.parametrize("question", [
+    "When were panels first released?",  # widgets have a date; panels none
+    "What is the default panel width?",
+])
+def test_a_fact_no_passage_holds_is_refused(small_bot, question):
+    a = small_bot.ask(question)
+    assert a.refused and a.note.startswith("not stated in the documents")
+    assert "do not state" in a.text
+
+
+def test_a_yes_no_question_is_not_refused_for_lack_of_a_fact(small_bot):
+    a = small_bot.ask("Is a panel collapsed by default?")
+    assert not a.refused and "collapsed" in first_line(a.text)
+
+
 def test_a_list_question_gets_one_list(small_bot):
     a = small_bot.ask("Which widgets does the dashboard offer?")
     items = [ln for ln in a.text.splitlines() if ln.startswith("- ")]

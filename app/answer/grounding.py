@@ -41,6 +41,7 @@ class Evidence:
     unknown: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # unknown names, as written
     undefined: str = ""  # a definition's subject the documents neither name nor define
+    unstated: str = ""  # a question for a fact (a date, a number) no passage near it holds
 
     def refuse(self, threshold: float) -> bool:
         return bool(self.names) or self.score < threshold
@@ -51,6 +52,8 @@ class Evidence:
             return "not in the documents: " + ", ".join(self.names)
         if self.undefined:
             return "not defined in the documents: " + self.undefined
+        if self.unstated:
+            return "not stated in the documents: " + self.unstated
         return f"evidence {self.score:.2f} below the refusal threshold"
 
 
@@ -130,6 +133,8 @@ def refusal_text(ev: Evidence, hits: list[Hit], labels: list[str]) -> str:
         lead = f"The documents do not mention {', '.join(ev.names)}"
     elif ev.undefined:
         lead = f"The documents do not define {ev.undefined}"
+    elif ev.unstated:
+        lead = "The documents do not state what this question asks for"
     return f"{lead}, so I cannot answer it from them. Nearest topics they do cover: " \
         + ", ".join(near) + "."
 

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.answer.grammar import Grammar
+from app.answer.grammar import Grammar, head
 from app.answer.groups import Budget, Group, choose, extend, fit, groups_of
 from app.answer.passages import Unit
 from app.retrieval.terms import STOPWORDS
 
 if TYPE_CHECKING:
     from app.answer.gather import Found
+    from app.answer.grounding import Evidence
     from app.answer.plan import Plan
     from app.retrieval.hybrid import Hit, Retriever
     from app.retrieval.lexical import LexicalIndex
@@ -135,3 +136,7 @@ class Kind:
     def unanswerable(self, plan: Plan, defined: bool, lexical: LexicalIndex) -> bool:
         """Whether the composed answer cannot be what was asked (refused after composing)."""
         return False
+
+    def unanswered(self, plan: Plan, evidence: Evidence) -> None:
+        """Record on ``evidence`` what the documents lack, for the refusal to say."""
+        evidence.undefined = head(plan.subject)
