@@ -52,7 +52,8 @@ class Group:
 ABOUT_TEXT = re.compile(
     r"^\W*(?:(?:this|the\s+present)\s+(?:document|page|guide|section|article|tutorial|glossary|"
     r"chapter|topic|quickstart|overview|reference|repository|file)\b|"
-    r"(?:these|here)\s+are\s+the\b|in\s+this\s+(?:document|page|guide|section|article|"
+    r"(?:these|here)\s+are\s+the\b|(?:below|here)\s+(?:are|is)\b|"
+    r"in\s+this\s+(?:document|page|guide|section|article|"
     r"tutorial|quickstart|chapter|topic)\b|learn\s+(?:how|about)\b|(?:description|sidebar"
     r"(?:\s+label)?|title|summary)\s*:|see\s+(?:also|the\s+following)\b|"
     r"for\s+more\s+information\b)", re.I)
@@ -86,8 +87,8 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_bloc
                 continue  # "... the following:" with nothing after it here says nothing
             if echoes(u):
                 continue
-            if ABOUT_TEXT.match(u.text) and not (u.lead and nxt):
-                continue  # what a page is about, said with nothing of it
+            if ABOUT_TEXT.match(u.text):
+                continue  # what a page is about: its list, if any, is quoted on its own
             members = [u]
             if u.lead and (runs_on(u) or takes_blocks):
                 members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
@@ -104,7 +105,8 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_bloc
         if items[0].kind != "item" or len(items) < 2:
             continue
         prev = by_block.get((hid, block - 1), [])
-        lead = [prev[-1]] if prev and prev[-1].lead else []
+        lead = [prev[-1]] if prev and prev[-1].lead and not ABOUT_TEXT.match(prev[-1].text) \
+            else []
         item_s = sorted((score[unit_key(x)] for x in items), reverse=True)
         # A list is named by its lead-in or heading; its items are instances of what it lists.
         named = max([score[unit_key(x)] for x in lead] + [score[(hid, -1)]])

@@ -83,6 +83,13 @@ class Definition(Kind):
         return choose(said, self.budget, grow=lambda g: self.grow(g, c, groups),
                       subject=subject, lead_from=groups)
 
+    def grow(self, best: Group, c: Candidates, groups: list[Group]) -> Group:
+        """An entry that says what the subject is ("Drift: when ...") stands alone; its list
+        holds other terms."""
+        if best.shape == "item" and defining(best.units[0], c.plan.subject, c.units) == 2:
+            return best
+        return super().grow(best, c, groups)
+
     def defined(self, c: Candidates) -> bool:
         return any(defining(u, c.plan.subject, c.units) for u in c.units)
 
