@@ -153,3 +153,20 @@ def test_a_new_kind_is_one_class_and_one_registry_entry(small_bot, monkeypatch):
     a = small_bot.ask("WHAT IS A WIDGET?")
     assert not a.refused and len(WORD.findall(re.sub(r"\[\d+\]", " ", a.text))) <= 20
     assert plan_question("What is a widget?", small_bot.retriever.terms).kind.name == "definition"
+
+
+def test_a_sentence_without_a_subject_is_about_its_paragraphs_subject(tmp_path):
+    """ "It aims to ..." in a paragraph that opens with another term answers about that
+    term, not about the one asked."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tools.md").write_text(
+        "# Report tools\n\n"
+        "Quillet is a scheduler for nightly reports. It aims to improve how fast reports "
+        "reach their readers.\n\n"
+        "Brassica is a checker for report files. It aims to keep reports correct by "
+        "rejecting any file with a missing column.\n", encoding="utf-8")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
+    bot.ingest([docs])
+    a = bot.ask("How do I improve my reports with Brassica?")
+    assert not a.refused and "missing column" in first_line(a.text), a.text

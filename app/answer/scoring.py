@@ -27,6 +27,7 @@ FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
                     r"stands\s+for|describes|represents|defines)\b", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
+PRONOUN = re.compile(r"^\W*(?:it|its|this|they|their|these|such)\b", re.I)  # no subject of its own
 
 
 class Scorer:
@@ -64,6 +65,21 @@ class Scorer:
         named = self.terms.find(heading)
         return bool(named) and not any(t in self.plan.terms for t in named)
 
+    def referent(self, u: Unit, units: list[Unit]) -> str:
+        """What a sentence with no subject of its own ("It aims to ...") refers to: the
+        opening words of its paragraph's first sentence ("" for any other unit)."""
+        if u.kind != "sentence" or not PRONOUN.match(u.text):
+            return ""
+        first = next((x for x in units if x.hit is u.hit and x.block == u.block), u)
+        return "" if first is u else " ".join(first.text.split()[:4])
+
+    def about_other(self, referent: str) -> bool:
+        """Whether a referent opens with another of the documents' terms than the question's."""
+        if not referent or not self.plan.terms or self.terms is None:
+            return False
+        named = self.terms.find(referent)
+        return bool(named) and not any(t in self.plan.terms for t in named)
+
     def prior(self, hit: Hit) -> float:
         return 1.0 / (1.0 + 0.25 * self.rank.get(hit.id, len(self.rank)))
 
@@ -84,7 +100,8 @@ class Scorer:
         out = {}
         for u in units:
             lex = 0.7 * self.lexical(u.text, head_words[u.hit.id]) + 0.3 * self.prior(u.hit)
-            lex -= OTHER_TERM * aside[u.hit.id]
+            # "It aims to ..." in a paragraph that opens "GitOps is ..." is about GitOps.
+            lex -= OTHER_TERM * (aside[u.hit.id] + self.about_other(self.referent(u, units)))
             lex += FAQ_BONUS * versus[u.hit.id]
             if faq[u.hit.id] >= FAQ_SHARE:
                 lex += FAQ_BONUS * faq[u.hit.id]
