@@ -170,3 +170,12 @@ def test_a_sentence_without_a_subject_is_about_its_paragraphs_subject(tmp_path):
     bot.ingest([docs])
     a = bot.ask("How do I improve my reports with Brassica?")
     assert not a.refused and "missing column" in first_line(a.text), a.text
+
+
+def test_a_follow_up_opening_with_and_is_read_without_it(small_bot):
+    """ "And what are ...?" asks what "what are ...?" asks: not what the earlier topic is."""
+    terms = small_bot.retriever.terms
+    first = plan_question("What is a widget?", terms)
+    plan = plan_question("And what are the main kinds of it?", terms, first)
+    assert plan.kind.name == "list"
+    assert plan_question("what are the main kinds of it?", terms, first).kind.name == "list"

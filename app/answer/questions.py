@@ -70,10 +70,11 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
         refers_back = bool(FOLLOW_UP.search(q))
         if refers_back or (not found and n_words <= 4):
             rewritten = f"{FRAME.sub('', q)} ({previous.topic})"
-    plural = bool(PLURAL_ASKED.search(q))
-    sides = _sides(q, plural, found, previous)
-    subject = "" if sides else subject_of(q)
-    grammar = Grammar(q, subject, sides, _listy(q, subject, plural), plural, n_words,
+    body = FRAME.sub("", q) or q  # "And what are its limits?" is read as "what are its limits?"
+    plural = bool(PLURAL_ASKED.search(body))
+    sides = _sides(body, plural, found, previous)
+    subject = "" if sides else subject_of(body)
+    grammar = Grammar(body, subject, sides, _listy(body, subject, plural), plural, n_words,
                       bool(rewritten))
     kind = classify(grammar)
     subject = kind.subject(grammar)
