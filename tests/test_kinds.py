@@ -179,3 +179,17 @@ def test_a_follow_up_opening_with_and_is_read_without_it(small_bot):
     plan = plan_question("And what are the main kinds of it?", terms, first)
     assert plan.kind.name == "list"
     assert plan_question("what are the main kinds of it?", terms, first).kind.name == "list"
+
+
+def test_a_verb_and_its_particle_read_as_the_documents_one_word(tmp_path):
+    """ "back up" asks about what the documents call a "backup"."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ops.md").write_text(
+        "# Operations\n\n## After a crash\n\nTo bring the store back up after a crash, run "
+        "`store start --repair`.\n\n## Keeping copies\n\nRun `store dump --all > "
+        "backup.tar` to make a backup of every table.\n", encoding="utf-8")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
+    bot.ingest([docs])
+    a = bot.ask("How do I back up the store?")
+    assert not a.refused and "store dump --all" in a.text.split("\n\n")[0], a.text

@@ -98,6 +98,10 @@ def within_edits(a: str, b: str, limit: int) -> bool:
     return bool(OSA.distance(a, b, score_cutoff=limit) <= limit)
 
 
+# Particles that make a verb a phrase the documents may write as one word ("set up": "setup").
+PARTICLES = frozenset({"up", "down", "in", "out", "on", "off", "over", "back", "around"})
+
+
 class Vocabulary:
     """The surface words of the indexed documents, for typo correction.
 
@@ -144,17 +148,21 @@ class Vocabulary:
 
     def fix(self, text: str, common: Callable[[str], bool] | None = None) -> str:
         """``text`` with its misspelt words replaced by the closest words the documents use,
-        run-together words split ("usecases") and split ones joined ("roll back") where the
-        documents write them so. Words written with a capital inside the text are names and
+        run-together words split ("usecases") and split ones joined ("roll back", "back up")
+        where the documents write them so. Words written with a capital inside the text are names and
         stay as written, and so do words ``common`` says are ordinary words of the language
         ("bread" is not a typo of "break")."""
         parts = re.split(r"([^\W_]+)", text)  # odd items are words
         for i in range(1, len(parts), 2):
             w = parts[i]
             low = w.lower()
+            nxt = parts[i + 2].lower() if i + 2 < len(parts) and parts[i + 1] == " " else ""
+            if nxt in PARTICLES and low not in STOPWORDS and low + nxt in self.words:
+                # a verb with its particle is the documents' one word: "back up" -> "backup"
+                parts[i], parts[i + 1], parts[i + 2] = low + nxt, "", ""
+                continue
             if low in self.words or low in STOPWORDS or (w[:1].isupper() and i > 1):
                 continue
-            nxt = parts[i + 2].lower() if i + 2 < len(parts) and parts[i + 1] == " " else ""
             if nxt and low + nxt in self.words and nxt not in STOPWORDS:
                 parts[i], parts[i + 1], parts[i + 2] = low + nxt, "", ""
                 continue
