@@ -20,7 +20,7 @@ from app.retrieval.terms import content_words
 
 MAX_ITEMS = 25
 REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
-KEEP_RATIO = 0.7  # a further group must score this share of the best one
+KEEP_RATIO = 0.6  # a further group must score this share of the best one
 LIST_KEEP = 0.8  # ... and a further list this share
 PURPOSE = re.compile(r"^(?:To|In order to)\s+\w+", re.I)
 ANNOUNCES = re.compile(r":\s*$|\b(?:two|three|four|five|six|seven|eight|nine|ten|several|"
@@ -180,7 +180,7 @@ class Budget:
     sentences: int = 1
     followers: int = 3
     keep: float = KEEP_RATIO
-    elsewhere: float = 0.85
+    elsewhere: float = 0.75
     lists: int = 2  # lists of three items or more in one answer, at most
 
 

@@ -38,7 +38,7 @@ class Definition(Kind):
     name the subject themselves."""
 
     name = "definition"
-    budget = Budget(110, lead=70, sentences=1, followers=1)
+    budget = Budget(110, lead=70, sentences=2, followers=2)
     about_terms = True
     defines = True
 
