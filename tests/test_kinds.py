@@ -88,6 +88,7 @@ def test_a_definition_opens_with_what_its_subject_is(small_bot):
     ("Who released widgets first?", "Dana Okafor"),
     ("When were widgets first released?", "2019"),
     ("How often does a widget refresh by default?", "30 seconds"),
+    ("How long does a widget wait between refreshes?", "30 seconds"),
 ])
 def test_a_fact_question_opens_with_the_sentence_holding_the_fact(small_bot, question, fact):
     a = small_bot.ask(question)
@@ -97,6 +98,7 @@ def test_a_fact_question_opens_with_the_sentence_holding_the_fact(small_bot, que
 @pytest.mark.parametrize("question", [
     "When were panels first released?",  # widgets have a date; panels none
     "What is the default panel width?",
+    "How long are collapsed panels kept?",  # no duration is said of panels
 ])
 def test_a_fact_no_passage_holds_is_refused(small_bot, question):
     a = small_bot.ask(question)

@@ -40,6 +40,12 @@ _AMOUNT = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|ele
                      r"twenty|thirty|sixty|hundred|thousand|million|once|twice|single|double|"
                      r"hourly|daily|weekly|monthly|yearly|annually|continuously|unlimited)\b",
                      re.I)
+_HOW_LONG = re.compile(r"\bhow\s+long\b", re.I)
+_UNIT = r"(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|weeks?|" \
+    r"months?|years?)\b"
+_DURATION = re.compile(rf"\d\s*{_UNIT}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                       rf"twelve|thirty|sixty|a|an)\s+{_UNIT}", re.I)
+_FOREVER = re.compile(r"\b(?:forever|indefinitely|permanently|until)\b", re.I)
 _YES_NO = re.compile(r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|"
                      r"have|may|must)\b", re.I)
 FITS = 0.1  # what a unit gains for holding the kind of fact asked
@@ -56,6 +62,8 @@ def _holds(text: str, question: str, words: bool = False) -> bool:
         return bool(_NAME.search(text))
     if _DEFAULT.search(question):
         return bool(_DEFAULT.search(text))
+    if _HOW_LONG.search(question):  # a duration, not any number
+        return bool(_DURATION.search(text)) or (words and bool(_FOREVER.search(text)))
     return bool(_NUMBER.search(text) or (words and _AMOUNT.search(text)))
 
 
