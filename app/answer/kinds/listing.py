@@ -60,7 +60,7 @@ class Listing(Kind):
                       lead_from=lists or None, cut=True)
 
 
-LEAD_SHARE = 0.85  # a list leads a list answer when it is this relevant beside the best group
+LEAD_SHARE = 0.75  # a list leads a list answer when it is this relevant beside the best group
 
 
 def _items(g: Group) -> int:
