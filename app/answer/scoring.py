@@ -100,7 +100,7 @@ class Scorer:
         out = {}
         for u in units:
             lex = 0.7 * self.lexical(u.text, head_words[u.hit.id]) + 0.3 * self.prior(u.hit)
-            # "It aims to ..." in a paragraph that opens "GitOps is ..." is about GitOps.
+            # "It aims to ..." in a paragraph that opens "Widgets are ..." is about widgets.
             lex -= OTHER_TERM * (aside[u.hit.id] + self.about_other(self.referent(u, units)))
             lex += FAQ_BONUS * versus[u.hit.id]
             if faq[u.hit.id] >= FAQ_SHARE:
