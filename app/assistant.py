@@ -32,7 +32,8 @@ from ingest.store import FileRecord, IndexStore
 
 if TYPE_CHECKING:
     from app.conversation import Conversation
-    from ingest.pipeline import IngestReport, Progress
+    from ingest.pipeline import Progress
+    from ingest.report import IngestReport
 
 
 
@@ -40,7 +41,8 @@ def to_source(hit: Hit) -> Source:
     m = hit.meta
     return Source(path=str(m.get("path", "")), title=hit.title, section=hit.section,
                   text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)))
+                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)),
+                  end_line=int(m.get("end_line", 0)))
 
 
 class Assistant:
@@ -121,7 +123,7 @@ class Assistant:
             paths, self.store, self._ingest_encoder(), max_file_bytes=s.max_file_bytes,
             chunk_max_tokens=s.chunk_max_tokens, chunk_target_tokens=s.chunk_target_tokens,
             batch_size=s.embed_batch_size, lock_timeout=s.ingest_lock_timeout,
-            progress=progress, on_wait=on_wait, rebuild=rebuild)
+            progress=progress, on_wait=on_wait, rebuild=rebuild, skip_files=s.skip_files)
         # The lexical side catches up on the next search, not here: a CLI ingest never
         # searches, and building BM25 over the whole corpus would dominate its peak memory.
         self.retriever.invalidate()

@@ -13,22 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli_common import common, progress_bar, settings_args
+from app.cli_ingest import cmd_ingest, ingest_parser
+
 EPILOG = """settings: defaults < opsqa.toml (or $OPSQA_CONFIG) < OPSQA_* environment < options.
 Every setting is also an environment variable, e.g. OPSQA_INDEX_DIR, OPSQA_CORPUS_DIR,
 OPSQA_CHROMA_HOST, OPSQA_CHROMA_PORT, OPSQA_MODE, OPSQA_REFUSAL_THRESHOLD."""
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("settings (override opsqa.toml and OPSQA_*)")
-    g.add_argument("--index-dir", help="index folder (default .opsqa/)")
-    g.add_argument("--corpus-dir", help="documents ingested on first open (default corpus/)")
-    g.add_argument("--chroma-host", help="use a Chroma server at this host instead of embedded")
-    g.add_argument("--chroma-port", type=int, help="Chroma server port (default 8000)")
-
-
-def _settings_args(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("index_dir", "corpus_dir", "chroma_host", "chroma_port", "mode", "embed_backend")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,17 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    _ingest_parser(sub)
+    ingest_parser(sub)
     s = sub.add_parser("ask", help="answer one question and exit")
     s.add_argument("question")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--mode", choices=NAMES)
-    _common(s)
+    common(s)
     s = sub.add_parser("chat", help="chat in the terminal, with history")
     s.add_argument("--mode", choices=NAMES)
-    _common(s)
+    common(s)
     _serve_parser(sub, NAMES)
-    _common(sub.add_parser("status", help="show the index: model, chunks, documents, store"))
+    common(sub.add_parser("status", help="show the index: model, chunks, documents, store"))
     s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
@@ -58,18 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     return p
-
-
-def _ingest_parser(sub: Any) -> None:
-    s = sub.add_parser("ingest", help="add, update or remove documents in the index",
-                       description="Ingest .md, .markdown, .txt, .html, .pdf, .docx and .ipynb "
-                       "files (folders recursively). Unchanged files are skipped; files "
-                       "deleted from an ingested folder leave the index.")
-    s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--rebuild", action="store_true",
-                   help="drop the index and re-embed everything (after a model change or damage)")
-    s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
-    _common(s)
 
 
 def _serve_parser(sub: Any, modes: tuple[str, ...]) -> None:
@@ -84,7 +62,7 @@ def _serve_parser(sub: Any, modes: tuple[str, ...]) -> None:
     s.add_argument("--share", choices=["no"], default="no",
                    help="public share links are off: opsqa stays on your network")
     s.add_argument("--mode", choices=modes)
-    _common(s)
+    common(s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,81 +96,11 @@ def main(argv: list[str] | None = None) -> int:
 def _open(args: argparse.Namespace, **extra: Any) -> Any:
     from app.assistant import Assistant
 
-    progress, done = _progress_bar()
+    progress, done = progress_bar()
     try:
-        return Assistant.open(progress=progress, **_settings_args(args), **extra)
+        return Assistant.open(progress=progress, **settings_args(args), **extra)
     finally:
         done()
-
-
-def _progress_bar() -> tuple[Any, Any]:
-    """A rich progress bar on stderr for ingest work: (callback, close)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from app.term import for_terminal
-
-    console = Console(stderr=True)
-    bar = Progress(TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("files"), TimeElapsedColumn(), TextColumn("{task.description}"),
-                   console=console, transient=True)
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int, what: str) -> None:
-        what = for_terminal(what[:40], one_line=True, markup=True)
-        if "task" not in state:
-            bar.start()
-            state["task"] = bar.add_task(what, total=total)
-        bar.update(state["task"], completed=done, total=total, description=what)
-
-    def close() -> None:
-        if "task" in state:
-            bar.stop()
-
-    return update, close
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from app.assistant import Assistant
-    from app.errors import IndexStoreError
-    from app.settings import Settings
-    from app.term import for_terminal
-    from ingest.locking import folder_lock
-    from ingest.store import wipe_embedded
-
-    console = Console(stderr=True)
-    settings = Settings.load(**_settings_args(args))
-    if args.rebuild and not settings.server_mode:
-        # Remove the embedded store before anything opens it: it may be too damaged to open,
-        # and Chroma keeps a store it opened alive for the whole process.
-        index_dir = Path(settings.index_dir)
-
-        def busy(holder: str) -> IndexStoreError:
-            return IndexStoreError(f"another ingest is writing {index_dir}; "
-                                   "try --rebuild again when it has finished")
-
-        with folder_lock(index_dir, 0, busy):
-            wipe_embedded(index_dir)
-    bot = Assistant(settings, check_model=not args.rebuild)
-    progress, done = _progress_bar()
-    try:
-        report = bot.ingest(args.paths, rebuild=args.rebuild, progress=progress,
-                            on_wait=lambda: console.print("another ingest is running; waiting"))
-    finally:
-        done()
-    for label, rows in (("[red]error[/]", report.missing), ("[yellow]skipped[/]", report.skipped),
-                        ("[yellow]warning[/]", report.warnings)):
-        for path, why in rows:
-            console.print(f"{label}: {for_terminal(path, one_line=True, markup=True)}: "
-                          f"{for_terminal(why, one_line=True, markup=True)}")
-    table = Table(title="ingest summary", show_header=False)
-    for label, value in report.rows():
-        table.add_row(label, value)
-    Console().print(table)
-    return 0 if report.ok else 1
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -207,8 +115,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.sources:
         print()
         for i, s in enumerate(answer.sources, 1):
-            print(f"[{i}] {source_line(s)} ({for_terminal(Path(s.path).name, one_line=True)}, "
-                  f"score {s.score:.2f})")
+            lines = f":{s.line}-{s.end_line}" if s.line else ""
+            print(f"[{i}] {source_line(s)} ({for_terminal(Path(s.path).name, one_line=True)}"
+                  f"{lines}, score {s.score:.2f})")
     return 0
 
 
@@ -253,7 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     # Before anything is opened or imported: an exposed server without a login never starts.
-    check_exposure(Settings.load(**_settings_args(args), **extra), args.insecure_no_auth)
+    check_exposure(Settings.load(**settings_args(args), **extra), args.insecure_no_auth)
     from app.ui.layout import serve
 
     bot = _open(args, **extra)

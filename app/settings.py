@@ -29,6 +29,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 
 
+# Files about a folder rather than its subject: a README at the top of an ingested folder
+# (inside a documentation set a folder's README is often its page, so only the top one), and
+# the repository files that by convention are named in capitals at any level (a lower-case
+# changelog.md or contributing.md is a page of the documentation, so it is read).
+SKIP_FILES = ("/README*", "/readme*", "/Readme*", "CONTRIBUTING*", "LICENSE*", "LICENCE*",
+              "COPYING*", "NOTICE*", "AUTHORS*", "CHANGELOG*", "CHANGES*", "HISTORY*",
+              "CODE_OF_CONDUCT*")
+
 log = logging.getLogger("opsqa.settings")
 _WARNED: set[str] = set()  # unknown variables already reported by this process
 
@@ -90,6 +98,10 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(256, ge=32, le=8192)
     chunk_target_tokens: int = Field(160, ge=16, le=8192)
     max_file_mb: float = Field(20.0, gt=0)
+    skip_files: list[str] = Field(
+        default_factory=lambda: list(SKIP_FILES),
+        description="gitignore-style patterns of files in an ingested folder that are not "
+        "read: what describes the folder rather than its subject")
     ingest_lock_timeout: float = Field(600.0, ge=0, description="Seconds to wait for another ingest")
 
     # Retrieval and answering

@@ -18,6 +18,7 @@ class Source:
     end: int = 0
     chunk_id: str = ""
     line: int = 0  # 1-based line of the source file the passage starts on (0: not known)
+    end_line: int = 0  # 1-based last line of the source that holds the passage (0: not known)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Answer:
                     "start": s.start,
                     "end": s.end,
                     "line": s.line,
+                    "end_line": s.end_line,
                 }
                 for s in self.sources
             ],

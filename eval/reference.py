@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app import DOCUMENT_TYPES
 from eval import metrics as M
 
 NAME = "llama-index starter"
-# The text formats the evaluation corpora hold (what a starter user would ask the reader for).
-SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+# The files opsqa reads (its one list): the starter reads them too, as its reader sees them.
+SUFFIXES = frozenset(DOCUMENT_TYPES)
 
 
 def _files(docs: list[Path]) -> list[Path]:

@@ -31,7 +31,7 @@ from ingest.formats import html_to_text
 from ingest.site_syntax import strip_site_syntax
 
 __all__ = ["Block", "join_blocks", "looks_like_heading", "markdown_blocks", "strip_site_syntax",
-           "text_blocks"]
+           "strip_urls", "text_blocks"]
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,18 @@ class Block:
     joined: bool = False  # follows the previous block after one newline (same list or table)
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Any:
+@lru_cache(maxsize=2)
+def _parser(mdx: bool = False) -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return md.disable("code") if mdx else md  # MDX has no indented code blocks
 
 
-def markdown_blocks(text: str, first_line: int = 0) -> list[Block]:
-    """Parse Markdown ``text`` into clean blocks; ``first_line`` is added to every line."""
-    tokens = _parser().parse(strip_site_syntax(text))
+def markdown_blocks(text: str, first_line: int = 0, mdx: bool = False) -> list[Block]:
+    """Parse Markdown ``text`` into clean blocks; ``first_line`` is added to every line.
+    ``mdx``: ``text`` came from MDX (``ingest.mdx``), where indenting makes no code block."""
+    tokens = _parser(mdx).parse(strip_site_syntax(text))
     return [Block(b.text, b.line + first_line, b.joined) for b in _Renderer(tokens).blocks]
 
 
@@ -129,24 +131,52 @@ def _drop_url(match: re.Match[str]) -> str:
     return "" if len(url) > 80 or "?" in url else url
 
 
-_PUNCT_AFTER = re.compile(r"^\s*[:.,;!?)\]–—-]")
+def strip_urls(text: str) -> str:
+    """``text`` without long or query-carrying URLs (tracking noise); short ones stay."""
+    return _URL.sub(_drop_url, text)
+
+
+# After a bold lead, what shows it is no glossary term: punctuation, or a word that goes on
+# with the sentence ("**Kestrel** or **Osprey** boats ...", "**Drift** is ..."); a glossary
+# entry's own words follow it as a new sentence or a noun phrase ("**Drift** the gap ...").
+_PUNCT_AFTER = re.compile(
+    r"^\s*(?:[:.,;!?)\]–—-]|(?:and|or|nor|but|is|are|was|were|can|could|will|would|should|"
+    r"may|must|has|have|had|does|do|to|in|on|of|for|with|from|by|at|than|also|which|that)"
+    r"\b)")
+
+
+def _lead_end(kids: list[Any]) -> int:
+    """Where a bold lead ("**A**", or "**A** and **B**") that a colon should follow ends:
+    the index of its last ``strong_close``, else -1."""
+    if len(kids) <= 2 or kids[0].type != "strong_open":
+        return -1
+    close = next((i for i, t in enumerate(kids) if t.type == "strong_close"), -1)
+    chained = False
+    while (0 < close < len(kids) - 2 and kids[close + 1].type == "text"
+           and re.fullmatch(r"\s*(?:and|or|&|,)\s*", kids[close + 1].content)
+           and kids[close + 2].type == "strong_open"):
+        nxt = next((i for i in range(close + 3, len(kids)) if kids[i].type == "strong_close"), -1)
+        if nxt < 0:
+            break
+        close, chained = nxt, True
+    rest = "".join(t.content for t in kids[close + 1 :] if t.type == "text")
+    if not (0 < close < len(kids) - 1 and rest.strip()) or _PUNCT_AFTER.match(rest):
+        return -1
+    # "**A** or **B** boats ...": two named things, then the sentence going on
+    return -1 if chained and rest.lstrip()[:1].islower() else close
 
 
 def inline_text(children: list[Any]) -> str:
     """Plain text of an inline token's children: link text kept, images and tags dropped.
 
     A strong span that opens a block and is followed by more text is a glossary-style term
-    ("**Drift** When a system's ..."): it keeps a colon after it once the markers go.
+    ("**Drift** When a system's ..."): it keeps a colon after it once the markers go, unless
+    the sentence goes on through it ("**Kestrel** or **Osprey** boats ...").
     """
     out: list[str] = []
     skip = 0  # inside an image's alt text
     kids = [t for t in children or [] if not (t.type == "text" and not t.content)]
-    lead_end = -1
-    if len(kids) > 2 and kids[0].type == "strong_open":
-        close = next((i for i, t in enumerate(kids) if t.type == "strong_close"), -1)
-        rest = "".join(t.content for t in kids[close + 1 :] if t.type == "text")
-        if 0 < close < len(kids) - 1 and rest.strip() and not _PUNCT_AFTER.match(rest):
-            lead_end = close
+    lead_end = _lead_end(kids)
     for n, t in enumerate(kids):
         if n == lead_end:
             out.append(":")
@@ -185,7 +215,7 @@ class _Renderer:
     def _flush_item(self) -> None:
         if self.item is not None:
             text = " ".join(p for p in self.item if p)
-            if text:
+            if re.search(r"\w", text):  # not an item that held only a component: "- <X/>."
                 ordered, number, _ = self.lists[-1]
                 marker = f"{number - 1}." if ordered else "-"
                 # Items of one list, and a nested list under its item, sit on adjacent lines.

@@ -56,7 +56,7 @@ def chunk_document(
     """Cut a document into ordered chunks, one heading section at a time.
 
     Args:
-        doc: The cleaned document; headings are honoured unless its format is text or pdf.
+        doc: The cleaned document; its "#" headings (every reader marks only real ones) cut it.
         count_tokens: Tokens of a string as the embedding model counts them (with specials).
         max_tokens: Hard upper bound on ``count_tokens(chunk.embed_text)``.
         target_tokens: Size blocks are packed up to before a new chunk starts.
@@ -71,10 +71,9 @@ def chunk_document(
         raise ValueError(f"max_tokens must be at least 16, got {max_tokens}")
     packer = _Packer(doc.text, count_tokens, max_tokens, min(target_tokens, max_tokens))
     title = str(doc.metadata.get("title") or "").strip()
-    use_headings = doc.metadata.get("format") != "pdf"  # plain text has detected headings
     by_lines = "\n\n" not in doc.text.replace("\r", "")  # no paragraphs: each line is one
     chunks: list[Chunk] = []
-    for section, blocks in _sections(doc.text, use_headings, by_lines):
+    for section, blocks in _sections(doc.text, by_lines):
         header = packer.fit_header(_header(title, section))
         for start, end in packer.pack(header, blocks):
             text = doc.text[start:end]
@@ -86,7 +85,7 @@ def chunk_document(
 
 
 def _sections(
-    text: str, use_headings: bool, by_lines: bool
+    text: str, by_lines: bool
 ) -> Iterator[tuple[str, list[tuple[int, int, bool]]]]:
     """Yield (heading path, blocks) where blocks are (start, end, is_code) line ranges."""
     stack: list[tuple[int, str]] = []
@@ -105,7 +104,7 @@ def _sections(
                 block_start, fence = -1, ""
             continue
         opening = _FENCE_OPEN.match(line)
-        heading = _HEADING.match(line) if use_headings else None
+        heading = _HEADING.match(line)
         ends_block = opening or heading or not stripped or by_lines or _LIST_ITEM.match(line)
         if ends_block and block_start >= 0:  # the current paragraph or list item is done
             blocks.append((block_start, block_end, False))

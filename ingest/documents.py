@@ -1,40 +1,33 @@
-"""Find, read, decode and clean source files (Markdown, text, HTML, PDF, Word, notebooks).
+"""Find, read, decode and clean source files, in every format ``ingest.registry`` lists.
 
 Trade-offs: decoding prefers certainty over cleverness (BOM, then strict UTF-8, then
 charset-normalizer, then latin-1, which never fails), and mojibake repair is left to ftfy
-except for one narrow, explained Mac Roman rule ftfy does not cover. Markdown and plain text
-become clean blocks in ``ingest.blocks`` (a real Markdown parser; layout rules for text), each
-remembering its source line. HTML goes through the stdlib parser, so badly broken markup
-yields text that is imperfect but never contains tags or script. PDF text is whatever pypdf
-extracts: scanned PDFs have none and are skipped rather than OCR'd. A document without a
-title takes its first heading, else its first short line, else its file name.
+except for one narrow, explained Mac Roman rule ftfy does not cover. Each format's reader
+(``ingest.reading``, ``ingest.rst``, ``ingest.asciidoc``, ``ingest.pdf``) parses its markup
+with a real parser into clean blocks, each remembering its source line; the blocks joined
+are the indexed text, and their lines the map a citation's line range comes from. A
+document without a title takes its first heading, else its first short line, else (plain
+text) its first line, else its file name.
 """
 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
-import html
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ingest.blocks import Block, join_blocks, looks_like_heading, markdown_blocks, text_blocks
-from ingest.decoding import decode_bytes, looks_binary, repair
+from ingest.blocks import join_blocks, looks_like_heading, markdown_blocks, text_blocks
+from ingest.decoding import decode_bytes  # re-exported: part of this module's API
 from ingest.errors import SkipFile  # re-exported: part of this module's API
 from ingest.files import read_file, scan
-from ingest.formats import html_to_text, pdf_text
-from ingest.readers import READERS
+from ingest.reading import RawFile, clean_lines, normalise
+from ingest.registry import NOT_A_DOCUMENT, SUPPORTED_SUFFIXES, format_of
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
-    {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", *READERS})
-
-
+__all__ = ["SUPPORTED_SUFFIXES", "Document", "SkipFile", "clean_text", "decode_bytes",
+           "discover", "first_title", "load_document"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +39,25 @@ class Document:
     metadata: dict[str, Any]
     warnings: tuple[str, ...] = ()
     lines: tuple[tuple[int, int], ...] = ()  # (offset in text, 0-based source line) per block
+    source_lines: int = 0  # lines in the source file (0: it has none, e.g. PDF or Word)
 
     def line_at(self, offset: int) -> int:
         """The 1-based source line the text at ``offset`` comes from (0: not known)."""
         i = bisect.bisect_right(self.lines, (offset, float("inf"))) - 1
         return self.lines[i][1] + 1 if i >= 0 else 0
+
+    def line_span(self, start: int, end: int) -> tuple[int, int]:
+        """The 1-based first and last source lines that hold ``text[start:end]`` ((0, 0):
+        not known): from the line its first block starts on to the line before the next
+        block that starts further down the source."""
+        first = self.line_at(start)
+        if not first:
+            return 0, 0
+        last_start = self.line_at(max(start, end - 1))
+        i = bisect.bisect_left(self.lines, (end, -1))
+        nxt = next((ln for _, ln in self.lines[i:] if ln + 1 > last_start), None)
+        last = nxt if nxt is not None else (self.source_lines or last_start)
+        return first, max(first, last_start, last)
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -60,112 +67,62 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, 
     return found.files, found.missing
 
 
-def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = None) -> Document:
+def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = None,
+                  root: Path | None = None) -> Document:
     """Read, decode and clean one file.
 
     Args:
-        path: The file to read; its suffix picks the format.
+        path: The file to read; its suffix picks the format (``ingest.registry``).
         max_bytes: Larger files are skipped before being read.
         data: The file's bytes when the caller has read them already (``read_file``).
+        root: The folder it was ingested from: files it pulls in (an included code sample)
+            must sit inside it. Default: the file's own folder.
 
     Returns:
         The cleaned Document with metadata (``title`` and ``format`` always present).
 
     Raises:
-        SkipFile: not a regular file, too large, unreadable, binary, empty after cleaning,
-            or a PDF that is encrypted, broken or has no extractable text.
+        SkipFile: not a document format, not a regular file, too large, unreadable,
+            binary, empty after cleaning, or a PDF that is encrypted, broken or has no
+            extractable text.
     """
     path = Path(path)
+    fmt = format_of(path)
+    if fmt is None:
+        raise SkipFile(f"{NOT_A_DOCUMENT} ({path.suffix or 'no file type'})")
     if data is None:
         data = read_file(path, max_bytes)
-    suffix = path.suffix.lower()
-    meta: dict[str, Any] = {}
-    warnings: list[str] = []
-    html_title = ""
-    lines: tuple[tuple[int, int], ...] = ()
-    if suffix == ".pdf":
-        fmt, body = "pdf", clean_text(repair(pdf_text(data)), "pdf")
-    elif suffix in READERS:  # .docx, .ipynb (ingest/readers.py): Markdown and a title
-        fmt, read = READERS[suffix]
-        raw, meta["title"] = read(data, decode_bytes)
-        body = clean_text(repair(raw), "markdown")
-    else:
-        if looks_binary(data):
-            raise SkipFile("binary file, not text")
-        text = decode_bytes(data)
-        if suffix in (".html", ".htm"):
-            fmt = "html"
-            raw, html_title = html_to_text(text)
-            body = _clean_common(raw)
-        else:
-            meta, text, warning, skipped = _split_front_matter(text)
-            warnings.extend([warning] if warning else [])
-            is_md = suffix != ".txt" or _MD_HEADING.search(text) is not None
-            fmt = "markdown" if is_md else "text"
-            body, lines = structured_text(text, fmt, skipped, front_matter_blocks(meta))
-    if not body:
+    got = fmt.reader(RawFile(path, data, Path(root) if root else path.parent, max_bytes))
+    body, lines = join_blocks(got.blocks)
+    if not body.strip():
         raise SkipFile("empty file")
-    if not meta.get("title"):
-        meta["title"] = html_title or (first_title(body) if fmt != "pdf" else "") or path.stem
-    meta["format"] = fmt
-    return Document(str(path.resolve().as_posix()), body, meta, tuple(warnings), lines)
+    name = got.format or fmt.name
+    meta = dict(got.meta)
+    title = meta.get("title") or got.title
+    if not title:
+        title = first_heading(body) if name == "pdf" else first_title(body)
+    meta["title"] = str(title or got.fallback_title or path.stem)
+    meta["format"] = name
+    known = tuple((off, ln) for off, ln in lines if ln >= 0)
+    return Document(str(path.resolve().as_posix()), body, meta, tuple(got.warnings), known,
+                    got.source_lines if known else 0)
+
+
+def first_heading(body: str) -> str:
+    """The text of the first ``#`` heading, else ""."""
+    heading = re.search(r"^#{1,6} +(.+?)[ #]*$", body, re.M)
+    return heading.group(1).strip() if heading else ""
 
 
 def first_title(body: str) -> str:
     """The first heading, else the first short title-like line near the top, else ""."""
-    heading = re.search(r"^#{1,6} +(.+?)[ #]*$", body, re.M)
+    heading = first_heading(body)
     if heading:
-        return heading.group(1).strip()
+        return heading
     for line in [ln for ln in body.split("\n") if ln.strip()][:5]:
         if len(line.split()) >= 2 and looks_like_heading(line.lstrip("# ")):
             return line.lstrip("# ").strip()
     return ""
-
-
-_MD_HEADING = re.compile(r"^#{1,6} ", re.M)
-_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_LIST_KEYS = ("tags", "aliases")
-
-
-def _split_front_matter(text: str) -> tuple[dict[str, Any], str, str, int]:
-    """(metadata, body, warning, lines before the body) of a text with optional front matter."""
-    match = _FRONT_MATTER.match(text)
-    # A block whose first line is not "key:" is two horizontal rules, not front matter.
-    if not match or not re.match(r"\s*[\w-]+\s*:", match.group(1)):
-        return {}, text, "", 0
-    body = text[match.end() :]
-    skipped = text[: match.end()].count("\n")
-    try:
-        loaded = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        reason = str(exc).strip().splitlines()[0]
-        return {}, body, f"malformed front matter: {reason}; ingested without metadata", skipped
-    if not isinstance(loaded, dict):
-        return ({}, body, "malformed front matter: not a mapping; ingested without metadata",
-                skipped)
-    meta: dict[str, Any] = {}
-    for key, value in loaded.items():
-        key = str(key)
-        if key in _LIST_KEYS:
-            items = value.split(",") if isinstance(value, str) else value
-            if isinstance(items, list):
-                # Scalars only: str() of a nested list built from YAML aliases ("billion
-                # laughs") is exponentially long and would hang the ingest.
-                meta[key] = [
-                    str(v).strip().lstrip("#")
-                    for v in items
-                    if isinstance(v, str | int | float) and str(v).strip()
-                ]
-        elif isinstance(value, bool | int | float | str):
-            meta[key] = value.strip() if isinstance(value, str) else value
-        elif isinstance(value, dt.date | dt.datetime):
-            meta[key] = value.isoformat()
-        elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-            meta[key] = ", ".join(str(v) for v in value)  # flat lists read fine as text
-        # Nested mappings and None carry nothing a citation or filter can use: dropped.
-    if "title" in meta:
-        meta["title"] = str(meta["title"])
-    return meta, body, "", skipped
 
 
 def clean_text(text: str, fmt: str) -> str:
@@ -180,51 +137,13 @@ def clean_text(text: str, fmt: str) -> str:
         characters, no trailing spaces, at most one blank line.
     """
     if fmt == "html":
-        return _clean_common(html_to_text(text)[0])
-    if fmt in ("markdown", "text"):
-        return structured_text(text, fmt)[0]
-    return _clean_common(text)
+        from ingest.formats import html_to_text
 
-
-def structured_text(text: str, fmt: str, first_line: int = 0, lead: list[Block] | None = None
-                    ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Markdown or plain text as clean blocks (after ``lead`` ones): the body and its
-    (offset, source line) map."""
-    # Character-level cleanup first, so the blocks' offsets hold for the final text.
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n")
-                                                       .replace("\r", "\n")))
+        return clean_lines(html_to_text(text)[0])
     if fmt == "markdown":
-        blocks = markdown_blocks(text, first_line)  # the parser decodes entities itself
-    else:
-        blocks = text_blocks(html.unescape(text), first_line)
-    return join_blocks([*(lead or []), *blocks])
+        return join_blocks(markdown_blocks(normalise(text)))[0]
+    if fmt == "text":
+        import html
 
-
-_PROSE_SKIP = re.compile(r"^(?:https?://|/|\d{4}-\d\d|\w{3} \w{3} \d)|\.(?:png|jpe?g|svg|gif)$", re.I)
-
-
-def front_matter_blocks(meta: dict[str, Any]) -> list[Block]:
-    """Front matter that is prose (a description, prerequisites, objectives) as a paragraph
-    each, so questions about it can be answered; titles, tags, ids, dates and URLs stay
-    metadata only."""
-    out = []
-    for key, value in meta.items():
-        if key in ("title", "aliases", "tags"):
-            continue
-        items = [str(v).strip() for v in (value if isinstance(value, list) else [value])]
-        prose = [v for v in items if len(v.split()) >= 3 and not _PROSE_SKIP.search(v)]
-        if prose and len(prose) == len(items):
-            name = re.sub(r"(?<=[a-z])(?=[A-Z])|[_-]+", " ", str(key)).strip().capitalize()
-            text = "; ".join(prose)
-            out.append(Block(f"{name}: {text}{'' if text.endswith(('.', '!', '?')) else '.'}", 0))
-    return out
-
-
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _clean_common(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
-    text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+        return join_blocks(text_blocks(html.unescape(normalise(text))))[0]
+    return clean_lines(text)

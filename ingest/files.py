@@ -12,23 +12,35 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import SkipFile
 
+NOT_A_DOCUMENT = "not a document format opsqa reads"
+HIDDEN = "its name starts with a dot"
+ABOUT_THE_FOLDER = "describes the folder, not its subject (setting skip_files)"
+
 
 @dataclass
 class Found:
-    """What ``scan`` found: files to read, named paths that failed, entries skipped in folders."""
+    """What ``scan`` found: files to read, named paths that failed, entries skipped in
+    folders, entries not read (other file types, hidden ones, ``skip``'s), and the folder
+    each file was found in (a file named on its own: its own folder)."""
 
     files: list[Path] = field(default_factory=list)
     missing: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+    roots: dict[Path, Path] = field(default_factory=dict)
 
 
-def scan(paths: Iterable[str | Path], suffixes: Collection[str]) -> Found:
+Skip = Callable[[str], bool]  # a path relative to the folder being walked -> leave it out
+
+
+def scan(paths: Iterable[str | Path], suffixes: Collection[str], skip: Skip | None = None
+         ) -> Found:
     """Expand files and folders into the regular files of the given types under them.
 
     One file reached under several names (links) is listed once: under its own name when the
@@ -37,12 +49,15 @@ def scan(paths: Iterable[str | Path], suffixes: Collection[str]) -> Found:
     Args:
         paths: Files and folders; folders are walked recursively, hidden ones skipped.
         suffixes: The file types to list (lower case, with the dot), e.g.
-            ``ingest.documents.SUPPORTED_SUFFIXES``.
+            ``ingest.registry.SUPPORTED_SUFFIXES``.
+        skip: Files in a walked folder it is true for (given their path relative to that
+            folder) are not listed; a file named on its own always is.
 
     Returns:
         ``files``: sorted unique files (folders resolved, the last component as the user's
         folder holds it); ``missing``: named paths that do not exist or have an unsupported
-        type; ``skipped``: non-regular entries and unreadable folders, each with a reason.
+        type; ``skipped``: non-regular entries and unreadable folders, each with a reason;
+        ``ignored``: what a walk left out and why.
     """
     found = Found()
     candidates: list[Path] = []
@@ -51,16 +66,18 @@ def scan(paths: Iterable[str | Path], suffixes: Collection[str]) -> Found:
         if not path.exists() and not path.is_symlink():
             found.missing.append((path, "no such file or folder"))
         elif path.is_dir():
-            _walk(path.resolve(), suffixes, candidates, found)
+            _walk(path.resolve(), suffixes, candidates, found, skip)
         elif path.suffix.lower() in suffixes:
             _add(path.parent.resolve() / path.name, candidates, found)
+            found.roots.setdefault(path.parent.resolve() / path.name, path.parent.resolve())
         else:
-            found.missing.append((path, f"unsupported file type {path.suffix or '(none)'}"))
+            found.missing.append((path, f"{NOT_A_DOCUMENT} ({path.suffix or 'no file type'})"))
     found.files = _unique(candidates)
     return found
 
 
-def _walk(root: Path, suffixes: Collection[str], candidates: list[Path], found: Found) -> None:
+def _walk(root: Path, suffixes: Collection[str], candidates: list[Path], found: Found,
+          skip: Skip | None) -> None:
     seen: set[tuple[int, int]] = set()  # (device, inode) of visited folders: stops symlink loops
 
     def unreadable(exc: OSError) -> None:
@@ -72,10 +89,27 @@ def _walk(root: Path, suffixes: Collection[str], candidates: list[Path], found: 
             dirs[:] = []
             continue
         seen.add((st.st_dev, st.st_ino))
+        found.ignored += [(Path(folder, d), HIDDEN) for d in sorted(dirs) if d.startswith(".")]
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
-                _add(Path(folder, name), candidates, found)
+        for name in sorted(names):
+            path = Path(folder, name)
+            why = _left_out(path, root, suffixes, skip)
+            if why:
+                found.ignored.append((path, why))
+            else:
+                _add(path, candidates, found)
+                found.roots.setdefault(path, root)
+
+
+def _left_out(path: Path, root: Path, suffixes: Collection[str], skip: Skip | None) -> str:
+    """Why a walk does not read ``path`` ("" when it does)."""
+    if path.name.startswith("."):
+        return HIDDEN
+    if path.suffix.lower() not in suffixes:
+        return NOT_A_DOCUMENT
+    if skip is not None and skip(path.relative_to(root).as_posix()):
+        return ABOUT_THE_FOLDER
+    return ""
 
 
 def _add(path: Path, candidates: list[Path], found: Found) -> None:

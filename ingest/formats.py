@@ -1,12 +1,10 @@
-"""Text out of HTML (stdlib parser, headings kept as Markdown) and PDF (pypdf) files."""
+"""Text out of HTML (stdlib parser, headings kept as Markdown); lines are found later by
+``ingest.anchors``."""
 
 from __future__ import annotations
 
-import io
 import re
 from html.parser import HTMLParser
-
-from ingest.errors import SkipFile
 
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "head", "template", "svg", "iframe"})
 _BLOCK_TAGS = frozenset(
@@ -66,27 +64,3 @@ def html_to_text(markup: str) -> tuple[str, str]:
     parser.close()
     text = re.sub(r"^[ \t]+", "", "".join(parser.out), flags=re.M)
     return text, " ".join("".join(parser.title).split())
-
-
-def pdf_text(data: bytes) -> str:
-    import pypdf  # only PDF ingest pays for importing pypdf
-
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except Exception as exc:  # e.g. AES without the cryptography package
-                raise SkipFile("encrypted PDF") from exc
-            if opened == pypdf.PasswordType.NOT_DECRYPTED:
-                raise SkipFile("encrypted PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except SkipFile:
-        raise
-    except Exception as exc:  # pypdf raises many types for broken files
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        raise SkipFile(f"unreadable PDF: {reason}") from exc
-    text = "\n\n".join(p.strip() for p in pages)
-    if not text.strip():
-        raise SkipFile("PDF has no extractable text (scanned images?)")
-    return text

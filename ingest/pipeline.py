@@ -13,69 +13,26 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingest.chunking import Chunk, chunk_document
-from ingest.documents import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
+from ingest.documents import Document, SkipFile, load_document
 from ingest.embedding import Encoder
-from ingest.files import path_text, read_file, scan, storable
+from ingest.files import Skip, path_text, read_file, scan, storable
+from ingest.registry import SUPPORTED_SUFFIXES
+from ingest.report import IngestReport
 from ingest.store import FileRecord, IndexStore, file_key
 from ingest.writer import Pending, Writer
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 6  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
-# 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did; ``ok`` is False when a named path did not exist."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    missing: list[tuple[str, str]] = field(default_factory=list)
-    chunks: int = 0  # chunks now stored for the added and updated files
-    embedded: int = 0  # chunks that went through the encoder
-    tokens: int = 0  # word pieces embedded
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.missing
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    @property
-    def chunks_per_second(self) -> float:
-        return self.embedded / self.seconds if self.seconds else 0.0
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
-
-    def rows(self) -> list[tuple[str, str]]:
-        """The summary table as (label, value) rows."""
-        return [
-            ("files added", str(len(self.added))),
-            ("files updated", str(len(self.updated))),
-            ("files unchanged", str(len(self.unchanged))),
-            ("files removed", str(len(self.removed))),
-            ("files skipped", str(len(self.skipped) + len(self.missing))),
-            ("chunks embedded", str(self.embedded)),
-            ("seconds", f"{self.seconds:.2f}"),
-            ("chunks per second", f"{self.chunks_per_second:.1f}"),
-        ]
+VERSION = 7  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+# 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks;
+# 7: MDX in .md files, PDF headings, source line ranges for every format
 
 
 def _meta_value(v: Any) -> str | int | float | bool:
@@ -114,11 +71,14 @@ def run_ingest(
     progress: Progress | None = None,
     on_wait: Callable[[], None] | None = None,
     rebuild: bool = False,
+    skip_files: Sequence[str] = (),
 ) -> IngestReport:
     """Bring the index in step with ``paths`` (files and folders, recursively).
 
     Args:
         rebuild: empty the index first (under the ingest lock), e.g. after a model change.
+        skip_files: gitignore-style patterns, relative to each folder in ``paths``, of files
+            not to read there (a file named in ``paths`` itself is always read).
 
     Returns:
         IngestReport with per-file outcomes and throughput.
@@ -129,9 +89,9 @@ def run_ingest(
     t0 = time.perf_counter()
     report = IngestReport()
     roots = [Path(p).expanduser() for p in paths]
-    found = scan(roots, SUPPORTED_SUFFIXES)
-    report.missing = [(path_text(p), why) for p, why in found.missing]
-    report.skipped = [(path_text(p), why) for p, why in found.skipped]
+    found = scan(roots, SUPPORTED_SUFFIXES, skip_matcher(skip_files))
+    for name in ("missing", "skipped", "ignored"):
+        setattr(report, name, [(path_text(p), why) for p, why in getattr(found, name)])
     files = _named(found.files, report)
     with store.ingest_lock(lock_timeout, on_wait):
         if rebuild:
@@ -144,7 +104,7 @@ def run_ingest(
         _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
         job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
                    orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                   chunk_target_tokens)
+                   chunk_target_tokens, found.roots)
         _ingest_all(job, files, records, progress)
         if report.changed:
             store.bump(encoder.model_id, encoder.dim)
@@ -164,6 +124,17 @@ class _Job:
     max_file_bytes: int
     max_tokens: int
     target_tokens: int
+    roots: dict[Path, Path] = field(default_factory=dict)  # file -> the folder it was found in
+
+
+def skip_matcher(patterns: Sequence[str]) -> Skip | None:
+    """A test for relative paths from gitignore-style ``patterns`` (None: skip nothing)."""
+    if not patterns:
+        return None
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(list(patterns))
+    return lambda rel: bool(spec.match_file(rel))
 
 
 def _ingest_all(job: _Job, files: list[tuple[Path, str]], records: dict[str, FileRecord],
@@ -217,9 +188,9 @@ def _ingest_one(job: _Job, f: Path, path: str, old: FileRecord | None) -> None:
     ids = _chunk_ids(key, chunks)
     metas = [
         {**base, "file": key, "path": path, "title": title, "section": c.section,
-         "start": c.start, "end": c.end, "index": c.index, "line": doc.line_at(c.start),
-         **({"fence": c.fence} if c.fence else {})}
-        for c in chunks
+         "start": c.start, "end": c.end, "index": c.index, "line": span[0],
+         "end_line": span[1], **({"fence": c.fence} if c.fence else {})}
+        for c, span in ((c, doc.line_span(c.start, c.end)) for c in chunks)
     ]
     reuse = [i for i, cid in enumerate(ids) if cid in existing]
     if reuse:  # same text as before: refresh positions, skip the encoder
@@ -246,7 +217,7 @@ def _read(job: _Job, f: Path, path: str, old: FileRecord | None
         if old is not None and old.sha256 == digest and old.version == VERSION:
             job.report.unchanged.append(path)
             return None
-        doc = load_document(f, max_bytes=job.max_file_bytes, data=data)
+        doc = load_document(f, max_bytes=job.max_file_bytes, data=data, root=job.roots.get(f))
         return dataclasses.replace(doc, path=path, text=storable(doc.text)), digest, len(data)
     except SkipFile as exc:
         _skip(path, str(exc), old, job.store, job.report)

@@ -52,8 +52,9 @@ def strip_site_syntax(text: str) -> str:
             lines[i] = marker.group(1) + (f"{marker.group(2)}:" if marker.group(2) else "")
             continue
         colons = _COLONS.match(line)
-        if colons:  # ":::note Title" opens, ":::" closes: keep the title only
-            lines[i] = f"{colons.group(2)}:" if colons.group(2) else ""
+        if colons:  # ":::note Title" or ":::note[Title]" opens, ":::" closes: the title only
+            title = re.sub(r"^\[(.*)\]$", r"\1", colons.group(2)).strip()
+            lines[i] = f"{title}:" if title else ""
             continue
         line = _ALERT.sub(r"\1", line)
         line = _INCLUDE.sub("", _IMAGES.sub("", line))

@@ -10,7 +10,7 @@ from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
+    from ingest.report import IngestReport
 
 
 @dataclass

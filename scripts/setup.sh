@@ -51,4 +51,14 @@ sys.exit(b'AMX_INT8 = 1' in llama_cpp.llama_print_system_info())" 2>/dev/null; t
 else
   $PIP install -q -e .
 fi
+# AsciiDoc (.adoc) is read by Asciidoctor, the reference implementation (Debian's package).
+if ! command -v asciidoctor >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "[setup] installing Debian asciidoctor (reads .adoc documents)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      asciidoctor >/dev/null) || echo "[setup] asciidoctor install failed: .adoc files will be skipped"
+  else
+    echo "[setup] not root: install asciidoctor to read .adoc documents"
+  fi
+fi
 echo "[setup] ready: .venv/bin/opsqa"

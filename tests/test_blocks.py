@@ -82,7 +82,10 @@ def test_plain_text_headings_and_wrapped_lines() -> None:
 @pytest.mark.parametrize(("name", "text", "title"), [
     ("a.md", "Intro line.\n\n## First heading\n\nBody.\n", "First heading"),
     ("b.txt", "Wiki\nRelease Notes Overview\nThis page lists the changes.\n", "Release Notes Overview"),
-    ("c.txt", "just some text without any title at all, in lower case.\n", "c"),
+    # plain text with no title-like line: its first line, up to 12 words; Markdown: the name
+    ("c.txt", "just some text without any title at all, in lower case.\n",
+     "just some text without any title at all, in lower case"),
+    ("d.md", "just some text without any title at all, in lower case.\n", "d"),
 ])
 def test_untitled_documents_get_a_title(tmp_path: Path, name: str, text: str, title: str) -> None:
     (tmp_path / name).write_text(text)

@@ -209,7 +209,7 @@ def test_txt_with_headings_is_markdown(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("Plain notes\nwith #hashtags and **stars**.\n")
     a, b = load_document(tmp_path / "a.txt"), load_document(tmp_path / "b.txt")
     assert (a.metadata["format"], a.text) == ("markdown", "# Notes\n\nSee this.")
-    assert (b.metadata["format"], b.metadata["title"]) == ("text", "b")
+    assert (b.metadata["format"], b.metadata["title"]) == ("text", "Plain notes")  # 1st line
     assert b.text == "Plain notes with #hashtags and **stars**."  # a wrapped line is joined
 
 
@@ -256,4 +256,4 @@ def test_discover(tmp_path: Path) -> None:
     assert errors[0] == (tmp_path / "nope", "no such file or folder")
     explicit, unsupported = discover([tmp_path / "notes.pptx"])
     assert explicit == []
-    assert unsupported == [(tmp_path / "notes.pptx", "unsupported file type .pptx")]
+    assert unsupported == [(tmp_path / "notes.pptx", "not a document format opsqa reads (.pptx)")]

@@ -22,7 +22,7 @@ from ingest.chunking import chunk_document
 from ingest.documents import Document, SkipFile, load_document
 
 FUZZED = {"inputs": 0}  # counted across this module, printed at the end (pytest -s)
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".rst", ".mdx")
 ENCODINGS = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1", "mac_roman")
 BOMS = {"utf-8": codecs.BOM_UTF8, "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}
 WORDS = ("pipeline", "deploy", "drift", "observability", "incident", "rollback", "canary",
@@ -168,7 +168,8 @@ def test_random_encodings(text, encoding, bom, moji, suffix, rng, workdir, encod
 
 @FUZZ
 @given(rng=st.randoms(use_true_random=False), max_tokens=st.sampled_from(MAX_TOKENS),
-       suffix=st.sampled_from((".md", ".txt", ".markdown")), encoding=st.sampled_from(ENCODINGS))
+       suffix=st.sampled_from((".md", ".txt", ".markdown", ".rst", ".mdx")),
+       encoding=st.sampled_from(ENCODINGS))
 def test_random_markdown(rng, max_tokens, suffix, encoding, workdir, encoder):
     text = markdown(rng)
     p = workdir / f"md{suffix}"

@@ -96,7 +96,7 @@ def _join(run: list[Hit]) -> Hit:
     best = max(run, key=lambda h: h.score)
     meta = {**best.meta, "start": run[0].meta.get("start", 0), "end": run[-1].meta.get("end", 0),
             "index": run[0].meta.get("index", 0), "line": run[0].meta.get("line", 0),
-            "fence": run[0].meta.get("fence", "")}
+            "end_line": run[-1].meta.get("end_line", 0), "fence": run[0].meta.get("fence", "")}
     return Hit("+".join(h.id for h in run), text, meta, best.score, max(h.dense for h in run))
 
 

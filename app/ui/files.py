@@ -13,14 +13,20 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+from app import DOCUMENT_TYPES
 from app.errors import OpsqaError
 
-ALLOWED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".ipynb")
+ALLOWED_SUFFIXES = DOCUMENT_TYPES  # what ingest reads, from its one list (ingest/registry.py)
+NOT_A_DOCUMENT = "not a document format opsqa reads"
 MAX_NAME = 100
 
 
 class UploadError(OpsqaError):
     """An upload refused by the UI's limits (type, size, name)."""
+
+
+class UnreadableType(UploadError):
+    """An upload of a file type opsqa does not read."""
 
 
 def uploads_dir(index_dir: str | Path) -> Path:
@@ -43,7 +49,8 @@ def safe_name(name: str) -> str:
         stem, suffix = base, ""
     suffix = "." + suffix.lower() if suffix else ""
     if suffix not in ALLOWED_SUFFIXES:
-        raise UploadError(f"{name!r}: only {', '.join(ALLOWED_SUFFIXES)} files can be uploaded")
+        raise UnreadableType(f"{name!r}: {NOT_A_DOCUMENT} ({suffix or 'no file type'}); "
+                             f"only {', '.join(ALLOWED_SUFFIXES)} files can be uploaded")
     stem = stem[: MAX_NAME - len(suffix)].rstrip("._-") or "upload"
     return stem + suffix
 

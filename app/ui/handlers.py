@@ -17,7 +17,13 @@ import gradio as gr
 from app import Answer, Assistant, OpsqaError
 from app.conversation import Conversation
 from app.term import without_surrogates
-from app.ui.files import is_upload, store_upload
+from app.ui.files import (
+    ALLOWED_SUFFIXES,
+    NOT_A_DOCUMENT,
+    UnreadableType,
+    is_upload,
+    store_upload,
+)
 from app.ui.render import (
     answer_json,
     answer_markdown,
@@ -199,6 +205,7 @@ class Handlers:
             gr.Warning("Choose one or more files first.")
             return (gr.update(),) + self.refresh()
         lines = []
+        unread: dict[str, list[str]] = {}  # file type -> names of files of a type not read
         for i, f in enumerate(files):
             name = Path(f).name
             progress((i, len(files)), desc=f"storing {name}")
@@ -207,10 +214,18 @@ class Handlers:
                 verb = "updated" if r["updated"] else "unchanged" if r["unchanged"] else "added"
                 lines.append(f"**Indexed** {chat_markdown(r['name'])}: {verb}, {r['chunks']} chunks")
                 lines += [f"- warning: {chat_markdown(w)}" for w in r["warnings"]]
+            except UnreadableType:
+                unread.setdefault(Path(name).suffix.lower() or "no file type", []).append(name)
             except Exception as exc:  # noqa: BLE001
                 text = _message(exc)
                 gr.Warning(text)
                 lines.append(f"**Not done:** {chat_markdown(text)}")
+        if unread:
+            groups = [f"{len(n)} × {t} ({', '.join(n)})" for t, n in sorted(unread.items())]
+            text = (f"Not read: {'; '.join(groups)}: {NOT_A_DOCUMENT}; opsqa reads "
+                    f"{', '.join(ALLOWED_SUFFIXES)}")
+            gr.Warning(text)
+            lines.append(f"**Not read:** {chat_markdown(text[len('Not read: '):])}")
         return ("\n\n".join(lines),) + self.refresh()
 
     def delete(self, path: str | None):
