@@ -151,7 +151,12 @@ class Assistant:
     def search(self, query: str, k: int = 5) -> list[Source]:
         """Retrieval only: the ``k`` best passages for ``query`` (read as a question is:
         misspellings fixed, a definition's subject looked up among the terms defined), one
-        chunk for each passage: a chunk continuing a better-ranked one is left out."""
+        chunk for each passage: a chunk continuing a better-ranked one is left out.
+
+        Raises:
+            QuestionError: ``k`` is not a whole number of at least 1, or as ``ask``.
+        """
+        k = check_k(k)
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
@@ -284,6 +289,17 @@ class Assistant:
         timings["total_ms"] = _ms(t0)
         return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                       evidence=ev.score, note=ev.reason, timings_ms=timings)
+
+
+def check_k(k: object) -> int:
+    """``k`` as a number of passages.
+
+    Raises:
+        QuestionError: not a whole number (a bool, a float, a string) or under 1.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise QuestionError(f"k must be a whole number of passages, 1 or more; got {k!r}")
+    return k
 
 
 def _ms(t0: float) -> float:
