@@ -102,7 +102,8 @@ def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = 
             warnings.extend([warning] if warning else [])
             is_md = suffix != ".txt" or _MD_HEADING.search(text) is not None
             fmt = "markdown" if is_md else "text"
-            body, lines = structured_text(text, fmt, skipped, front_matter_blocks(meta))
+            body, lines = structured_text(text, fmt, skipped, front_matter_blocks(meta),
+                                          warnings)
     if not body:
         raise SkipFile("empty file")
     if not meta.get("title"):
@@ -113,9 +114,9 @@ def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = 
 
 def first_title(body: str) -> str:
     """The first heading, else the first short title-like line near the top, else ""."""
-    heading = re.search(r"^#{1,6} +(.+?)[ #]*$", body, re.M)
-    if heading:
-        return heading.group(1).strip()
+    heading = re.search(r"^#{1,6} +(.+)$", body, re.M)
+    if heading:  # the closing run stripped as text: ``(.+?)[ #]*$`` is quadratic in a line
+        return (heading.group(1).rstrip(" #") or heading.group(1)).strip()
     for line in [ln for ln in body.split("\n") if ln.strip()][:5]:
         if len(line.split()) >= 2 and looks_like_heading(line.lstrip("# ")):
             return line.lstrip("# ").strip()
@@ -186,15 +187,16 @@ def clean_text(text: str, fmt: str) -> str:
     return _clean_common(text)
 
 
-def structured_text(text: str, fmt: str, first_line: int = 0, lead: list[Block] | None = None
+def structured_text(text: str, fmt: str, first_line: int = 0, lead: list[Block] | None = None,
+                    warnings: list[str] | None = None
                     ) -> tuple[str, tuple[tuple[int, int], ...]]:
     """Markdown or plain text as clean blocks (after ``lead`` ones): the body and its
-    (offset, source line) map."""
+    (offset, source line) map; what could not be read is added to ``warnings``."""
     # Character-level cleanup first, so the blocks' offsets hold for the final text.
     text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n")
                                                        .replace("\r", "\n")))
     if fmt == "markdown":
-        blocks = markdown_blocks(text, first_line)  # the parser decodes entities itself
+        blocks = markdown_blocks(text, first_line, warnings)  # it decodes entities itself
     else:
         blocks = text_blocks(html.unescape(text), first_line)
     return join_blocks([*(lead or []), *blocks])
@@ -226,5 +228,5 @@ _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]
 def _clean_common(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
-    text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M)
+    text = re.sub(r"(?<![ \t\u00a0])[ \t\u00a0]+$", "", text, flags=re.M)  # from a run's start
     return re.sub(r"\n{3,}", "\n\n", text).strip()
