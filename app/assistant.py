@@ -119,6 +119,7 @@ class Assistant:
         s = self.settings
         report = run_ingest(
             paths, self.store, self._ingest_encoder(), max_file_bytes=s.max_file_bytes,
+            read_budget=(s.max_read_seconds, s.max_read_mb), max_file_chunks=s.max_file_chunks,
             chunk_max_tokens=s.chunk_max_tokens, chunk_target_tokens=s.chunk_target_tokens,
             batch_size=s.embed_batch_size, lock_timeout=s.ingest_lock_timeout,
             progress=progress, on_wait=on_wait, rebuild=rebuild)

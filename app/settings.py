@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(256, ge=32, le=8192)
     chunk_target_tokens: int = Field(160, ge=16, le=8192)
     max_file_mb: float = Field(20.0, gt=0)
+    max_read_seconds: float = Field(60.0, gt=0, description="Seconds to read (parse) one file")
+    max_read_mb: float = Field(768.0, ge=64, description="Memory to read (parse) one file, MB")
+    max_file_chunks: int = Field(5000, ge=1, description="Chunks one file may be cut into")
     ingest_lock_timeout: float = Field(600.0, ge=0, description="Seconds to wait for another ingest")
 
     # Retrieval and answering

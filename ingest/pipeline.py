@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.budget import run_bounded
 from ingest.chunking import Chunk, chunk_document
 from ingest.documents import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from ingest.embedding import Encoder
@@ -28,8 +29,9 @@ from ingest.writer import Pending, Writer
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 6  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
-# 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks
+VERSION = 7  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+# 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks;
+# 7: no chunk without a letter or digit, long headings cut before they are counted
 
 
 @dataclass
@@ -107,6 +109,8 @@ def run_ingest(
     encoder: Encoder,
     *,
     max_file_bytes: int = 20_000_000,
+    read_budget: tuple[float, float] = (60.0, 768.0),
+    max_file_chunks: int = 5000,
     chunk_max_tokens: int = 256,
     chunk_target_tokens: int = 160,
     batch_size: int = 64,
@@ -118,6 +122,10 @@ def run_ingest(
     """Bring the index in step with ``paths`` (files and folders, recursively).
 
     Args:
+        read_budget: seconds and MB of memory to read (decode, parse, clean) one file; a
+            file over either is skipped with the reason (``ingest.budget``).
+        max_file_chunks: a file cut into more chunks is skipped (its embedding would take
+            minutes: a 2 MB table of 5,000 columns makes 6,578 chunks).
         rebuild: empty the index first (under the ingest lock), e.g. after a model change.
 
     Returns:
@@ -144,7 +152,7 @@ def run_ingest(
         _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
         job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
                    orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                   chunk_target_tokens)
+                   chunk_target_tokens, read_budget, max_file_chunks)
         _ingest_all(job, files, records, progress)
         if report.changed:
             store.bump(encoder.model_id, encoder.dim)
@@ -164,6 +172,8 @@ class _Job:
     max_file_bytes: int
     max_tokens: int
     target_tokens: int
+    read_budget: tuple[float, float]  # seconds, MB
+    max_chunks: int
 
 
 def _ingest_all(job: _Job, files: list[tuple[Path, str]], records: dict[str, FileRecord],
@@ -210,6 +220,10 @@ def _ingest_one(job: _Job, f: Path, path: str, old: FileRecord | None) -> None:
     if not chunks:
         _skip(path, "no text to index", old, store, report)
         return
+    if len(chunks) > job.max_chunks:
+        _skip(path, f"it cuts into {len(chunks):,} chunks, over the {job.max_chunks:,} limit "
+              "(max_file_chunks): embedding them would take too long", old, store, report)
+        return
     key = file_key(path)
     existing = set(store.chunk_ids(path)) if old is not None or job.orphans else set()
     title = storable(str(doc.metadata.get("title") or Path(path).stem))
@@ -246,7 +260,9 @@ def _read(job: _Job, f: Path, path: str, old: FileRecord | None
         if old is not None and old.sha256 == digest and old.version == VERSION:
             job.report.unchanged.append(path)
             return None
-        doc = load_document(f, max_bytes=job.max_file_bytes, data=data)
+        seconds, memory_mb = job.read_budget
+        doc = run_bounded(load_document, f, max_bytes=job.max_file_bytes, data=data,
+                          seconds=seconds, memory_mb=memory_mb)
         return dataclasses.replace(doc, path=path, text=storable(doc.text)), digest, len(data)
     except SkipFile as exc:
         _skip(path, str(exc), old, job.store, job.report)
