@@ -59,7 +59,8 @@ class Assistant:
         self.store = store or self._open_store()
         self.encoder = encoder or self._query_encoder()
         if check_model:  # skipped only to rebuild an index made with another model
-            self.store.check_model(self.encoder.model_id, self.encoder.dim)
+            self.store.check_model(self.encoder.model_id, self.encoder.dim,
+                                   self.encoder.model_digest)
         self.retriever = Retriever(self.store, self.encoder)
         self.answerers = Modes(settings, llm)
         self.mode: str = settings.mode if llm is None else CUSTOM  # when ask names none
@@ -132,7 +133,7 @@ class Assistant:
         """Delete one document from the index; returns the number of chunks removed."""
         with self.store.ingest_lock(self.settings.ingest_lock_timeout):
             n = self.store.drop_file(path)
-            self.store.bump(self.encoder.model_id, self.encoder.dim)
+            self.store.bump(self.encoder.model_id, self.encoder.dim, self.encoder.model_digest)
         self.retriever.invalidate()
         return n
 

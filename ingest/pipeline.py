@@ -144,7 +144,7 @@ def run_ingest(
     with store.ingest_lock(lock_timeout, on_wait):
         if rebuild:
             store.reset()
-        store.check_model(encoder.model_id, encoder.dim)
+        store.check_model(encoder.model_id, encoder.dim, encoder.model_digest)
         records = store.file_records()
         # Chunks without a manifest record exist only after a killed ingest; look for them
         # per new file only then (a where-filtered get costs O(index size) per file).
@@ -155,7 +155,7 @@ def run_ingest(
                    chunk_target_tokens, read_budget, max_file_chunks)
         _ingest_all(job, files, records, progress)
         if report.changed:
-            store.bump(encoder.model_id, encoder.dim)
+            store.bump(encoder.model_id, encoder.dim, encoder.model_digest)
     report.seconds = time.perf_counter() - t0
     return report
 
