@@ -6,9 +6,10 @@ forked child process whose address space may grow by ``memory_mb`` at most (``RL
 over what the ingest maps already) and which is killed after ``seconds``; the Document comes
 back through a pipe, or the one-line reason it could not. Time is counted as the child's CPU
 time (``RLIMIT_CPU``), so a machine busy with other work does not cut a file short; a wall
-clock of ten times as long ends a child that stalls without using any. A fork shares the ingest's memory
-(nothing is imported or loaded again) and costs milliseconds per file. Where ``os.fork`` is
-unsafe or missing (not Linux), files are read in-process, without the budget.
+clock of three times as long, and half a minute, ends a child that stalls without using any.
+A fork shares the ingest's memory (nothing is imported or loaded again) and costs
+milliseconds per file. Where ``os.fork`` is unsafe or missing (not Linux), files are read
+in-process, without the budget.
 
 Archives (a .docx is a zip) are unpacked by ``unzip_counted``: in steps, counting the bytes
 that come out, never trusting the sizes the archive's directory declares.
@@ -16,6 +17,7 @@ that come out, never trusting the sizes the archive's directory declares.
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import os
@@ -60,7 +62,7 @@ def run_bounded(fn: Callable[..., T], *args: Any, seconds: float, memory_mb: flo
         _child(write_end, limits, fn, args, kwargs)
     os.close(write_end)
     try:
-        payload, stalled = _collect(read_end, pid, 10 * seconds + 10)
+        payload, stalled = _collect(read_end, pid, 3 * seconds + 30)
     finally:
         os.close(read_end)
     _, status = os.waitpid(pid, 0)
@@ -72,6 +74,10 @@ def run_bounded(fn: Callable[..., T], *args: Any, seconds: float, memory_mb: flo
 def _child(fd: int, limits: tuple[int, int], fn: Callable[..., Any], args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> None:
     code = 0
+    # Everything inherited stays untouched: the garbage collector would otherwise free dead
+    # objects of the ingest's (a closed Chroma client), whose destructors wait on threads
+    # that do not exist in a forked child, and hang it.
+    gc.freeze()
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child with the ingest
         signal.signal(signal.SIGXCPU, signal.SIG_DFL)
