@@ -104,16 +104,39 @@ class Assistant:
         return Encoder(s.embed_model, s.embed_backend)
 
     # -- write side -------------------------------------------------------------------------
+    @classmethod
+    def rebuild(cls, paths: list[str | Path] | None = None, *, progress: Progress | None = None,
+                on_wait: Callable[[], None] | None = None, **overrides: Any) -> IngestReport:
+        """Make the index named by settings anew, even one too damaged to open: every file
+        its manifest knew, and ``paths``, read and embedded again (with the model the
+        settings name). When the manifest cannot be read, the report's first warning says
+        so, and which documents the last saved search index knew that are not back.
+
+        Raises:
+            ConfigError: bad settings. IndexStoreError: a held ingest lock, a Chroma server
+                that cannot be reached, a full disk.
+        """
+        from app.rebuild import open_for_rebuild
+
+        bot, lost = open_for_rebuild(cls, Settings.load(**overrides))
+        report = bot.ingest(list(paths or []), rebuild=True, progress=progress, on_wait=on_wait)
+        if lost is not None:
+            report.warnings.insert(0, lost.warning(bot.documents()))
+        return report
+
     def ingest(self, paths: list[str | Path], *, rebuild: bool = False,
                progress: Progress | None = None,
                on_wait: Callable[[], None] | None = None) -> IngestReport:
         """Bring the index in step with ``paths``: new and changed files in, deleted ones out.
 
         Args:
-            rebuild: drop the whole index first (after a model change or damage).
+            rebuild: make the index anew (after a model change or damage): every file its
+                manifest knew is read and embedded again, with ``paths``. For a store too
+                damaged to open, use ``Assistant.rebuild``.
 
         Raises:
-            IndexStoreError: another model's index (use rebuild) or a held ingest lock.
+            IndexStoreError: another model's index (use rebuild), a held ingest lock, or a
+                store that cannot be written (a full disk).
         """
         from ingest.pipeline import run_ingest
 

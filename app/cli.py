@@ -65,9 +65,10 @@ def _ingest_parser(sub: Any) -> None:
                        description="Ingest .md, .markdown, .txt, .html, .pdf, .docx and .ipynb "
                        "files (folders recursively). Unchanged files are skipped; files "
                        "deleted from an ingested folder leave the index.")
-    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("paths", nargs="*", metavar="PATH")
     s.add_argument("--rebuild", action="store_true",
-                   help="drop the index and re-embed everything (after a model change or damage)")
+                   help="make the index anew, re-embedding every file it knew and the PATHs "
+                   "(after a model change or damage; PATH is optional then)")
     s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
     _common(s)
 
@@ -162,30 +163,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from app.assistant import Assistant
-    from app.errors import IndexStoreError
+    from app.errors import ConfigError
     from app.settings import Settings
     from app.term import for_terminal
-    from ingest.locking import folder_lock
-    from ingest.store import wipe_embedded
 
     console = Console(stderr=True)
-    settings = Settings.load(**_settings_args(args))
-    if args.rebuild and not settings.server_mode:
-        # Remove the embedded store before anything opens it: it may be too damaged to open,
-        # and Chroma keeps a store it opened alive for the whole process.
-        index_dir = Path(settings.index_dir)
-
-        def busy(holder: str) -> IndexStoreError:
-            return IndexStoreError(f"another ingest is writing {index_dir}; "
-                                   "try --rebuild again when it has finished")
-
-        with folder_lock(index_dir, 0, busy):
-            wipe_embedded(index_dir)
-    bot = Assistant(settings, check_model=not args.rebuild)
+    if not args.paths and not args.rebuild:
+        raise ConfigError("name the files or folders to ingest (`opsqa ingest PATH...`), or "
+                          "rebuild the index from the files it knew (`opsqa ingest --rebuild`)")
+    waiting = lambda: console.print("another ingest is running; waiting")  # noqa: E731
     progress, done = _progress_bar()
     try:
-        report = bot.ingest(args.paths, rebuild=args.rebuild, progress=progress,
-                            on_wait=lambda: console.print("another ingest is running; waiting"))
+        if args.rebuild:
+            report = Assistant.rebuild(args.paths, progress=progress, on_wait=waiting,
+                                       **_settings_args(args))
+        else:
+            bot = Assistant(Settings.load(**_settings_args(args)))
+            report = bot.ingest(args.paths, progress=progress, on_wait=waiting)
     finally:
         done()
     for label, rows in (("[red]error[/]", report.missing), ("[yellow]skipped[/]", report.skipped),

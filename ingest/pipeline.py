@@ -12,16 +12,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chromadb.errors import ChromaError
+
 from ingest.budget import run_bounded
 from ingest.chunking import Chunk, chunk_document
 from ingest.documents import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from ingest.embedding import Encoder
+from ingest.errors import IndexStoreError
 from ingest.files import path_text, read_file, scan, storable
 from ingest.store import FileRecord, IndexStore, file_key
 from ingest.writer import Pending, Writer
@@ -126,38 +130,60 @@ def run_ingest(
             file over either is skipped with the reason (``ingest.budget``).
         max_file_chunks: a file cut into more chunks is skipped (its embedding would take
             minutes: a 2 MB table of 5,000 columns makes 6,578 chunks).
-        rebuild: empty the index first (under the ingest lock), e.g. after a model change.
+        rebuild: make the index anew (under the ingest lock), e.g. after a model change or
+            damage: every file its manifest knew is ingested again with ``paths``; if the
+            manifest cannot be read, a warning says only ``paths`` are.
 
     Returns:
         IngestReport with per-file outcomes and throughput.
 
     Raises:
-        IndexStoreError: another model's index, or another ingest holds the lock too long.
+        IndexStoreError: another model's index, another ingest holds the lock too long, or
+            the store cannot be written (a full disk said as such, in one line).
     """
     t0 = time.perf_counter()
     report = IngestReport()
     roots = [Path(p).expanduser() for p in paths]
-    found = scan(roots, SUPPORTED_SUFFIXES)
-    report.missing = [(path_text(p), why) for p, why in found.missing]
-    report.skipped = [(path_text(p), why) for p, why in found.skipped]
-    files = _named(found.files, report)
     with store.ingest_lock(lock_timeout, on_wait):
-        if rebuild:
-            store.reset()
-        store.check_model(encoder.model_id, encoder.dim, encoder.model_digest)
-        records = store.file_records()
-        # Chunks without a manifest record exist only after a killed ingest; look for them
-        # per new file only then (a where-filtered get costs O(index size) per file).
-        orphans = store.count() != sum(r.chunks for r in records.values())
-        _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
-        job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
-                   orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                   chunk_target_tokens, read_budget, max_file_chunks)
-        _ingest_all(job, files, records, progress)
-        if report.changed:
-            store.bump(encoder.model_id, encoder.dim, encoder.model_digest)
+        try:
+            if rebuild:
+                roots += _rebuild(store, report)
+            found = scan(roots, SUPPORTED_SUFFIXES)
+            report.missing = [(path_text(p), why) for p, why in found.missing]
+            report.skipped += [(path_text(p), why) for p, why in found.skipped]
+            files = _named(found.files, report)
+            store.check_model(encoder.model_id, encoder.dim, encoder.model_digest)
+            records = store.file_records()
+            # Chunks without a manifest record exist only after a killed ingest; look for
+            # them per new file only then (a where-filtered get costs O(index size) per file).
+            orphans = store.count() != sum(r.chunks for r in records.values())
+            _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
+            job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
+                       orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
+                       chunk_target_tokens, read_budget, max_file_chunks)
+            _ingest_all(job, files, records, progress)
+            if report.changed:
+                store.bump(encoder.model_id, encoder.dim, encoder.model_digest)
+        except (ChromaError, OSError, sqlite3.Error) as exc:  # a full disk, a damaged store
+            raise store.damaged("write", exc) from None
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _rebuild(store: IndexStore, report: IngestReport) -> list[Path]:
+    """Empty the index; the files its manifest knew that still exist, to ingest again (the
+    ones gone are reported removed). An unreadable manifest is a warning saying so."""
+    try:
+        known = sorted(store.file_records())
+    except IndexStoreError as exc:
+        known = []
+        report.warnings.append((store.where, f"its manifest cannot be read ({exc}); only the "
+                                "paths given are ingested again: any other document it held "
+                                "is lost"))
+    store.reset()
+    again = [Path(p) for p in known if os.path.lexists(p)]
+    report.removed += [p for p in known if not os.path.lexists(p)]
+    return again
 
 
 @dataclass

@@ -10,14 +10,13 @@ needed.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk
+from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk, wipe_files
 from ingest.embedding import DEFAULT_MODEL_ID
 from ingest.errors import IndexStoreError
 from ingest.files import path_text
@@ -149,7 +148,7 @@ class IndexStore(ChromaIndex):
 
 def wipe_embedded(index_dir: Path) -> None:
     """Remove a (possibly damaged) embedded store folder so it can be rebuilt from scratch."""
-    shutil.rmtree(Path(index_dir) / "chroma", ignore_errors=True)
+    wipe_files(index_dir)
 
 
 def file_key(path: str) -> str:
