@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
-    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak | hostile",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     return p

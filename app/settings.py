@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".opsqa"), description="Embedded index, uploads and models")
     chroma_host: str = Field("", description="Chroma server host; empty = embedded store")
     chroma_port: int = Field(8000, ge=1, le=65535)
-    chroma_timeout: float = Field(30.0, gt=0, description="Seconds to connect to, and wait for "
-                                  "each answer from, a Chroma server")
+    chroma_timeout: float = Field(30.0, gt=0, description="Seconds for each answer from a Chroma "
+                                  "server, connecting included, however it trickles in")
     collection: str = Field("opsqa", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
 
     # Embedding and chunking
