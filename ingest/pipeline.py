@@ -21,7 +21,7 @@ from typing import Any
 
 from chromadb.errors import ChromaError
 
-from ingest.budget import run_bounded
+from ingest.budget import BoundedReader
 from ingest.chunking import Chunk, chunk_document
 from ingest.documents import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from ingest.embedding import Encoder
@@ -144,7 +144,7 @@ def run_ingest(
     t0 = time.perf_counter()
     report = IngestReport()
     roots = [Path(p).expanduser() for p in paths]
-    with store.ingest_lock(lock_timeout, on_wait):
+    with store.ingest_lock(lock_timeout, on_wait), BoundedReader(load_document, *read_budget) as reader:
         try:
             if rebuild:
                 roots += _rebuild(store, report)
@@ -160,7 +160,7 @@ def run_ingest(
             _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
             job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
                        orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                       chunk_target_tokens, read_budget, max_file_chunks)
+                       chunk_target_tokens, reader, max_file_chunks)
             _ingest_all(job, files, records, progress)
             if report.changed:
                 store.bump(encoder.model_id, encoder.dim, encoder.model_digest)
@@ -198,7 +198,7 @@ class _Job:
     max_file_bytes: int
     max_tokens: int
     target_tokens: int
-    read_budget: tuple[float, float]  # seconds, MB
+    read: BoundedReader  # load_document within the reading budget
     max_chunks: int
 
 
@@ -286,9 +286,7 @@ def _read(job: _Job, f: Path, path: str, old: FileRecord | None
         if old is not None and old.sha256 == digest and old.version == VERSION:
             job.report.unchanged.append(path)
             return None
-        seconds, memory_mb = job.read_budget
-        doc = run_bounded(load_document, f, max_bytes=job.max_file_bytes, data=data,
-                          seconds=seconds, memory_mb=memory_mb)
+        doc = job.read(f, max_bytes=job.max_file_bytes, data=data)
         return dataclasses.replace(doc, path=path, text=storable(doc.text)), digest, len(data)
     except SkipFile as exc:
         _skip(path, str(exc), old, job.store, job.report)

@@ -138,13 +138,17 @@ def test_a_file_over_the_read_budget_is_skipped_with_the_reason(tmp_path, settin
     docs.mkdir()
     _wide_table(docs / "wide.md", 2000, 60)  # 1.3 MB; its parse takes seconds and 300+ MB
     (docs / "fine.md").write_text("# Fine\n\nA fine document about release trains.\n")
-    bot = Assistant.open(index_dir=tmp_path / "idx", auto_ingest=False, **{setting: value})
+    (docs / "zed.md").write_text("# Zed\n\nRead after the file over budget, by a new reader.\n")
+    # max_file_chunks: should the budget fail to stop it, the table is skipped for its size
+    # at once (another reason), rather than embedded for minutes.
+    bot = Assistant.open(index_dir=tmp_path / "idx", auto_ingest=False, max_file_chunks=100,
+                         **{setting: value})
     report = bot.ingest([docs])
     skipped = {Path(p).name: why for p, why in report.skipped}
     assert set(skipped) == {"wide.md"}, (skipped, report.added)
     assert reason in skipped["wide.md"], skipped
-    assert [Path(p).name for p in report.added] == ["fine.md"]
-    assert bot.status()["documents"] == 1
+    assert [Path(p).name for p in report.added] == ["fine.md", "zed.md"]
+    assert bot.status()["documents"] == 2
 
 
 def test_a_file_of_brackets_has_nothing_to_index(tmp_path):
