@@ -61,7 +61,8 @@ class Assistant:
         self.store = store or self._open_store()
         self.encoder = encoder or self._query_encoder()
         if check_model:  # skipped only to rebuild an index made with another model
-            self.store.check_model(self.encoder.model_id, self.encoder.dim)
+            self.store.check_model(self.encoder.model_id, self.encoder.dim,
+                                   self.encoder.model_digest)
         self.retriever = Retriever(self.store, self.encoder)
         self.answerers = Modes(settings, llm)
         self.mode: str = settings.mode if llm is None else CUSTOM  # when ask names none
@@ -105,22 +106,46 @@ class Assistant:
         return Encoder(s.embed_model, s.embed_backend)
 
     # -- write side -------------------------------------------------------------------------
+    @classmethod
+    def rebuild(cls, paths: list[str | Path] | None = None, *, progress: Progress | None = None,
+                on_wait: Callable[[], None] | None = None, **overrides: Any) -> IngestReport:
+        """Make the index named by settings anew, even one too damaged to open: every file
+        its manifest knew, and ``paths``, read and embedded again (with the model the
+        settings name). When the manifest cannot be read, the report's first warning says
+        so, and which documents the last saved search index knew that are not back.
+
+        Raises:
+            ConfigError: bad settings. IndexStoreError: a held ingest lock, a Chroma server
+                that cannot be reached, a full disk.
+        """
+        from app.rebuild import open_for_rebuild
+
+        bot, lost = open_for_rebuild(cls, Settings.load(**overrides))
+        report = bot.ingest(list(paths or []), rebuild=True, progress=progress, on_wait=on_wait)
+        if lost is not None:
+            report.warnings.insert(0, lost.warning(bot.documents()))
+        return report
+
     def ingest(self, paths: list[str | Path], *, rebuild: bool = False,
                progress: Progress | None = None,
                on_wait: Callable[[], None] | None = None) -> IngestReport:
         """Bring the index in step with ``paths``: new and changed files in, deleted ones out.
 
         Args:
-            rebuild: drop the whole index first (after a model change or damage).
+            rebuild: make the index anew (after a model change or damage): every file its
+                manifest knew is read and embedded again, with ``paths``. For a store too
+                damaged to open, use ``Assistant.rebuild``.
 
         Raises:
-            IndexStoreError: another model's index (use rebuild) or a held ingest lock.
+            IndexStoreError: another model's index (use rebuild), a held ingest lock, or a
+                store that cannot be written (a full disk).
         """
         from ingest.pipeline import run_ingest
 
         s = self.settings
         report = run_ingest(
             paths, self.store, self._ingest_encoder(), max_file_bytes=s.max_file_bytes,
+            read_budget=(s.max_read_seconds, s.max_read_mb), max_file_chunks=s.max_file_chunks,
             chunk_max_tokens=s.chunk_max_tokens, chunk_target_tokens=s.chunk_target_tokens,
             batch_size=s.embed_batch_size, lock_timeout=s.ingest_lock_timeout,
             progress=progress, on_wait=on_wait, rebuild=rebuild, skip_files=s.skip_files)
@@ -133,7 +158,7 @@ class Assistant:
         """Delete one document from the index; returns the number of chunks removed."""
         with self.store.ingest_lock(self.settings.ingest_lock_timeout):
             n = self.store.drop_file(path)
-            self.store.bump(self.encoder.model_id, self.encoder.dim)
+            self.store.bump(self.encoder.model_id, self.encoder.dim, self.encoder.model_digest)
         self.retriever.invalidate()
         return n
 
@@ -153,7 +178,12 @@ class Assistant:
     def search(self, query: str, k: int = 5) -> list[Source]:
         """Retrieval only: the ``k`` best passages for ``query`` (read as a question is:
         misspellings fixed, a definition's subject looked up among the terms defined), one
-        chunk for each passage: a chunk continuing a better-ranked one is left out."""
+        chunk for each passage: a chunk continuing a better-ranked one is left out.
+
+        Raises:
+            QuestionError: ``k`` is not a whole number of at least 1, or as ``ask``.
+        """
+        k = check_k(k)
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
@@ -286,6 +316,17 @@ class Assistant:
         timings["total_ms"] = _ms(t0)
         return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                       evidence=ev.score, note=ev.reason, timings_ms=timings)
+
+
+def check_k(k: object) -> int:
+    """``k`` as a number of passages.
+
+    Raises:
+        QuestionError: not a whole number (a bool, a float, a string) or under 1.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise QuestionError(f"k must be a whole number of passages, 1 or more; got {k!r}")
+    return k
 
 
 def _ms(t0: float) -> float:

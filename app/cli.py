@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
-    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak",
+    s = sub.add_parser("bench", help="run a benchmark: ingest | query | scale | ui | soak | hostile",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
     return p
@@ -77,15 +77,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from app.errors import OpsqaError
-    from app.term import for_terminal, stdout_closed
+    from app.term import OutputError, for_terminal, guard_std_streams, stdout_closed, stdout_failed
 
+    closed = guard_std_streams()
     try:
+        if closed is not None and args.command != "serve":  # serve runs on, logging nowhere
+            raise closed
         rc = int(HANDLERS[args.command](args) or 0)
         sys.stdout.flush()  # here, where a closed pipe can still be handled
         return rc
     except BrokenPipeError:
         return stdout_closed()
     except OpsqaError as exc:
+        if isinstance(exc, OutputError):
+            stdout_failed()
         print(f"opsqa: error: {for_terminal(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from app.cli_common import common, progress_bar, settings_args
@@ -20,10 +19,11 @@ def ingest_parser(sub: Any) -> None:
                        "files that describe a folder rather than its subject (setting "
                        "skip_files: a top-level README, LICENSE, CONTRIBUTING ...) are not "
                        "read. Exits 1 when a path does not exist or nothing could be read.")
-    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("paths", nargs="*", metavar="PATH")
     s.add_argument("--json", action="store_true", help="print the report as one JSON object")
     s.add_argument("--rebuild", action="store_true",
-                   help="drop the index and re-embed everything (after a model change or damage)")
+                   help="make the index anew, re-embedding every file it knew and the PATHs "
+                   "(after a model change or damage; PATH is optional then)")
     s.add_argument("--embed-backend", choices=["auto", "onnx", "torch"])
     common(s)
 
@@ -32,31 +32,24 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from app.assistant import Assistant
-    from app.errors import IndexStoreError
+    from app.errors import ConfigError
     from app.settings import Settings
     from app.term import for_terminal, json_for_terminal
-    from ingest.locking import folder_lock
     from ingest.registry import suffixes
-    from ingest.store import wipe_embedded
 
     console = Console(stderr=True)
-    settings = Settings.load(**settings_args(args))
-    if args.rebuild and not settings.server_mode:
-        # Remove the embedded store before anything opens it: it may be too damaged to open,
-        # and Chroma keeps a store it opened alive for the whole process.
-        index_dir = Path(settings.index_dir)
-
-        def busy(holder: str) -> IndexStoreError:
-            return IndexStoreError(f"another ingest is writing {index_dir}; "
-                                   "try --rebuild again when it has finished")
-
-        with folder_lock(index_dir, 0, busy):
-            wipe_embedded(index_dir)
-    bot = Assistant(settings, check_model=not args.rebuild)
+    if not args.paths and not args.rebuild:
+        raise ConfigError("name the files or folders to ingest (`opsqa ingest PATH...`), or "
+                          "rebuild the index from the files it knew (`opsqa ingest --rebuild`)")
+    waiting = lambda: console.print("another ingest is running; waiting")  # noqa: E731
     progress, done = progress_bar()
     try:
-        report = bot.ingest(args.paths, rebuild=args.rebuild, progress=progress,
-                            on_wait=lambda: console.print("another ingest is running; waiting"))
+        if args.rebuild:
+            report = Assistant.rebuild(args.paths, progress=progress, on_wait=waiting,
+                                       **settings_args(args))
+        else:
+            bot = Assistant(Settings.load(**settings_args(args)))
+            report = bot.ingest(args.paths, progress=progress, on_wait=waiting)
     finally:
         done()
     if args.json:
@@ -67,7 +60,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         where = for_terminal(" ".join(args.paths), one_line=True, markup=True)
         console.print(f"[red]error[/]: nothing to read in {where}: "
                       f"{for_terminal(_found(report), one_line=True, markup=True)}; "
-                      f"opsqa reads {', '.join(suffixes())}")
+                      f"opsqa reads {', '.join(suffixes())}", soft_wrap=True)
     return 0 if report.ok else 1
 
 
@@ -84,13 +77,14 @@ def _print_ingest(console: Any, report: Any) -> None:
                         ("[yellow]warning[/]", report.warnings)):
         for path, why in rows:
             console.print(f"{label}: {for_terminal(path, one_line=True, markup=True)}: "
-                          f"{for_terminal(why, one_line=True, markup=True)}")
+                          f"{for_terminal(why, one_line=True, markup=True)}", soft_wrap=True)
     for g in report.not_read():
         names = ", ".join(g["files"][:NAMED])
         more = f" and {g['count'] - NAMED} more (--json lists them all)" if g["count"] > NAMED else ""
         console.print(f"[yellow]not read[/]: {g['count']} × {g['type']}: "
                       f"{for_terminal(g['reason'], one_line=True, markup=True)}: "
-                      f"{for_terminal(names + more, one_line=True, markup=True)}")
+                      f"{for_terminal(names + more, one_line=True, markup=True)}",
+                      soft_wrap=True)  # a path is never cut in two: the terminal wraps
     table = Table(title="ingest summary", show_header=False)
     for label, value in report.rows():
         table.add_row(label, value)

@@ -79,8 +79,10 @@ class OpsqaRetriever(BaseRetriever):
     """opsqa's hybrid retrieval (dense + BM25, term-aware) as a llama-index retriever."""
 
     def __init__(self, bot: Any, k: int = 5, **kwargs: Any):
+        from app.assistant import check_k
+
         super().__init__(**kwargs)
-        self._bot, self.k = bot, k
+        self._bot, self.k = bot, check_k(k)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         q = self._bot.check_question(query_bundle.query_str)

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path(".opsqa"), description="Embedded index, uploads and models")
     chroma_host: str = Field("", description="Chroma server host; empty = embedded store")
     chroma_port: int = Field(8000, ge=1, le=65535)
-    chroma_timeout: float = Field(30.0, gt=0, description="Seconds to connect to, and wait for "
-                                  "each answer from, a Chroma server")
+    chroma_timeout: float = Field(30.0, gt=0, description="Seconds for each answer from a Chroma "
+                                  "server, connecting included, however it trickles in")
     collection: str = Field("opsqa", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
 
     # Embedding and chunking
@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         default_factory=lambda: list(SKIP_FILES),
         description="gitignore-style patterns of files in an ingested folder that are not "
         "read: what describes the folder rather than its subject")
+    max_read_seconds: float = Field(60.0, gt=0, description="Seconds to read (parse) one file")
+    max_read_mb: float = Field(768.0, ge=64, description="Memory to read (parse) one file, MB")
+    max_file_chunks: int = Field(5000, ge=1, description="Chunks one file may be cut into")
     ingest_lock_timeout: float = Field(600.0, ge=0, description="Seconds to wait for another ingest")
 
     # Retrieval and answering

@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Any
 
+from ingest.errors import OpsqaError
 from ingest.files import storable
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
@@ -63,6 +64,77 @@ def without_surrogates(text: str) -> str:
 def source_line(source: Any) -> str:
     """``title — section`` of a cited source, one line, safe for the terminal."""
     return for_terminal(f"{source.title} — {source.section or '(top)'}", one_line=True)
+
+
+class OutputError(OpsqaError):
+    """Standard output cannot be written (closed with ``>&-``, a full disk, ``/dev/full``)."""
+
+
+class GuardedOutput:
+    """``sys.stdout`` whose write failures (other than a reader gone: ``BrokenPipeError``)
+    are an ``OutputError`` naming standard output, not an ``OSError`` from deep inside."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _output_error(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _output_error(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write to standard output: {exc.strerror or exc}; "
+                       "point it at a file or a terminal with room")
+
+
+def guard_std_streams() -> OutputError | None:
+    """Make the standard streams safe before anything is opened.
+
+    A closed descriptor 0, 1 or 2 (``>&-``) would be taken by the next file opened (the
+    index's database, say), and any write meant for the terminal would land in that file:
+    each is pointed at /dev/null instead. Standard output is wrapped in ``GuardedOutput``.
+
+    Returns:
+        An ``OutputError`` when standard output was closed (nothing can be printed), else None.
+    """
+    closed = None
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            if fd == 1:
+                closed = OutputError("standard output is closed (>&-): there is nowhere to "
+                                     "write to; point it at a file or a terminal")
+    if sys.stdout is not None and not isinstance(sys.stdout, GuardedOutput):
+        sys.stdout = GuardedOutput(sys.stdout)
+    return closed
+
+
+def stdout_failed() -> None:
+    """After an ``OutputError``: point stdout at /dev/null, so that Python's final flush of
+    what is still buffered does not fail again with a second message."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    os.close(devnull)
 
 
 def stdout_closed() -> int:

@@ -51,10 +51,20 @@ def _parser(mdx: bool = False) -> Any:
     return md.disable("code") if mdx else md  # MDX has no indented code blocks
 
 
-def markdown_blocks(text: str, first_line: int = 0, mdx: bool = False) -> list[Block]:
+def markdown_blocks(text: str, first_line: int = 0, mdx: bool = False,
+                    warnings: list[str] | None = None) -> list[Block]:
     """Parse Markdown ``text`` into clean blocks; ``first_line`` is added to every line.
-    ``mdx``: ``text`` came from MDX (``ingest.mdx``), where indenting makes no code block."""
-    tokens = _parser(mdx).parse(strip_site_syntax(text))
+    ``mdx``: ``text`` came from MDX (``ingest.mdx``), where indenting makes no code block.
+
+    The parser reads lists and quotes nested ``maxNesting`` deep at most and drops what is
+    nested deeper; that loss is added to ``warnings`` (when given), never silent.
+    """
+    parser = _parser(mdx)
+    tokens = parser.parse(strip_site_syntax(text))
+    limit = int(parser.options.get("maxNesting", 20))
+    if warnings is not None and any(t.level >= limit - 1 for t in tokens):
+        warnings.append(f"text nested more than {limit // 2} lists or quotes deep is not "
+                        "indexed (the Markdown parser's limit)")
     return [Block(b.text, b.line + first_line, b.joined) for b in _Renderer(tokens).blocks]
 
 

@@ -1,18 +1,27 @@
-"""A Chroma server client whose every request has a timeout and whose failures are one line.
+"""A Chroma server client whose every answer has a deadline and whose failures are one line.
 
 chromadb's HTTP client (1.5) sends every request with ``timeout=None``, and its constructor
 already talks to the server, so a listener that accepts and never answers hangs ``opsqa``
-forever. This client sets the timeout on the HTTP session before the first request (the
-hook is chromadb's shared-system constructor, the one point between creating the system
-and instantiating its server API) and turns transport failures, timeouts and answers that
-are not Chroma's JSON into one ``IndexStoreError`` line that names the server.
+forever. This client bounds the HTTP session before the first request (the hook is
+chromadb's shared-system constructor, the one point between creating the system and
+instantiating its server API) and turns transport failures, timeouts and answers that are
+not Chroma's JSON into one ``IndexStoreError`` line that names the server.
+
+A timeout in httpx holds for each read, so a server that sends a byte now and then (a
+header line every two seconds) would keep a request alive for ever. Each request therefore
+also has one deadline, ``timeout`` seconds from its start: the sockets of the session are
+opened through a network backend that gives every connect, read and write only the time
+left until it, and fails the request once none is left.
 """
 
 from __future__ import annotations
 
+import contextvars
+import time
 import urllib.parse
 from typing import Any
 
+import httpcore
 import httpx
 import orjson
 from chromadb.api.base_http_client import BaseHTTPClient
@@ -23,6 +32,78 @@ from chromadb.config import Settings
 from overrides import override
 
 from ingest.errors import IndexStoreError
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "opsqa_chroma_deadline", default=None)
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """``timeout`` cut to the time left before the current request's deadline.
+
+    Raises:
+        httpcore.ReadTimeout: the deadline has passed (httpx reports it as a timeout).
+    """
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the deadline of the request has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     _time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with ``_DeadlineStream``s."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Any = None
+                    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(
+            host, port, _time_left(timeout), local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(
+            path, _time_left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _with_deadlines(session: httpx.Client) -> None:
+    """Open every socket of ``session`` through ``_DeadlineBackend`` (its transports'
+    connection pools are httpx's; a test with a trickling server fails should that change)."""
+    for transport in (session._transport, *session._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        if pool is not None:
+            pool._network_backend = _DeadlineBackend(pool._network_backend)
 
 
 class TimedSettings(Settings):
@@ -44,6 +125,7 @@ class _TimedFastAPI(FastAPI):
         assert isinstance(api, cls)
         api.timeout = timeout
         api._session.timeout = httpx.Timeout(timeout)
+        _with_deadlines(api._session)
         s = api._settings
         api.where = f"{s.chroma_server_host}:{s.chroma_server_http_port}"
 
@@ -52,6 +134,7 @@ class _TimedFastAPI(FastAPI):
         if "json" in kwargs:  # as chromadb does: orjson, numpy arrays included
             kwargs["content"] = orjson.dumps(kwargs.pop("json"), option=orjson.OPT_SERIALIZE_NUMPY)
         url = self._api_url + urllib.parse.quote(path, safe="/")
+        token = _DEADLINE.set(time.monotonic() + self.timeout)
         try:
             resp = self._session.request(method, url, **kwargs)
         except httpx.TimeoutException:
@@ -62,6 +145,8 @@ class _TimedFastAPI(FastAPI):
             raise IndexStoreError(
                 f"cannot reach the Chroma server at {self.where}: {one_line(exc)}. "
                 "Is `chroma run` up and reachable?") from None
+        finally:
+            _DEADLINE.reset(token)
         kind = resp.headers.get("content-type", "").split(";")[0].strip()
         if kind != "application/json":
             raise IndexStoreError(

@@ -35,10 +35,13 @@ class Chunk:
     fence: str = ""  # the opening fence line of a code block this chunk starts inside of
 
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))??(?:[ \t]+#+)?[ \t]*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
+# A run of stops is tried from its first stop only: tried from each, a long run that no space
+# follows (a line of "!!!") costs its length squared.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*\s+")
+_WORD = re.compile(r"[^\W_]")  # a letter or digit
 _PLAN_PROSE = ("sentences", "lines", "words", "chars")
 _PLAN_CODE = ("lines", "words", "chars")
 # Above this many characters per allowed token a span is not worth counting before splitting
@@ -62,7 +65,8 @@ def chunk_document(
         target_tokens: Size blocks are packed up to before a new chunk starts.
 
     Returns:
-        Chunks in document order; sections with no body text yield none.
+        Chunks in document order; sections with no body text yield none, and neither does
+        a piece without a letter or digit (a run of brackets, a rule, a line of symbols).
 
     Raises:
         ValueError: max_tokens is too small to hold a heading header and some text.
@@ -77,6 +81,8 @@ def chunk_document(
         header = packer.fit_header(_header(title, section))
         for start, end in packer.pack(header, blocks):
             text = doc.text[start:end]
+            if not _WORD.search(text):  # brackets, rules, punctuation: nothing to find or quote
+                continue
             embed = f"{header}\n{text}" if header else text
             fence = next((doc.text[b:doc.text.find("\n", b)] for b, e, code in blocks
                           if code and b < start < e), "")  # a long code block cut in pieces
@@ -117,7 +123,7 @@ def _sections(
             blocks = []
             level = len(heading.group(1))
             stack = [(lvl, name) for lvl, name in stack if lvl < level]
-            stack.append((level, _clean_heading(heading.group(2) or "")))
+            stack.append((level, _clean_heading(_heading_text(heading.group(2) or ""))))
             section = " > ".join(name for _, name in stack if name)
         elif stripped:
             if block_start < 0:
@@ -129,11 +135,24 @@ def _sections(
         yield section, blocks
 
 
+def _heading_text(rest: str) -> str:
+    """An ATX heading's text: without its closing run of ``#`` (string operations: a lazy
+    ``(.*?)`` before an optional closing run costs a long heading its length squared)."""
+    text = rest.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return text
+
+
 def _clean_heading(heading: str) -> str:
-    """Drop leading emoji, keycaps and numbering ("1️⃣ ", "2.3 ", "🚀 ") from a heading."""
+    """Drop leading emoji, keycaps and numbering ("1️⃣ ", "2.3 ", "🚀 ") from a heading (a few
+    layers: each pass copies the heading, so a heading of endless "1. 1. 1." stops there)."""
     text = heading.strip().strip("*_`").strip()
     previous = None
-    while text != previous:
+    for _ in range(8):
+        if text == previous:
+            break
         previous = text
         text = re.sub(r"^\d+(?:\.\d+)*(?:[.):](?=\s)|\ufe0f?\u20e3)\s*", "", text)
         text = re.sub(r"^\d+(?:\.\d+)+\s+", "", text)
@@ -165,7 +184,9 @@ class _Packer:
         self.header_cache: dict[str, int] = {}
 
     def fit_header(self, header: str) -> str:
-        # A pathological title or heading must not crowd out the text: cap it at a third.
+        # A pathological title or heading must not crowd out the text: cap it at a third,
+        # first in characters (no more than a third's tokens can take), then in tokens.
+        header = header[: self.max // 3 * _CHARS_PER_TOKEN_MAX]
         n = self._header_count(header)
         while n > self.max // 3:
             header = header[: len(header) * 4 // 5].rstrip()

@@ -110,8 +110,10 @@ def load_document(path: Path, max_bytes: int = 20_000_000, data: bytes | None = 
 
 def first_heading(body: str) -> str:
     """The text of the first ``#`` heading, else ""."""
-    heading = re.search(r"^#{1,6} +(.+?)[ #]*$", body, re.M)
-    return heading.group(1).strip() if heading else ""
+    heading = re.search(r"^#{1,6} +(.+)$", body, re.M)
+    if not heading:  # the closing run stripped as text: ``(.+?)[ #]*$`` is quadratic in a line
+        return ""
+    return (heading.group(1).rstrip(" #") or heading.group(1)).strip()
 
 
 def first_title(body: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ingest.errors import OpsqaError
+from ingest.fingerprint import folder_digest
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # Padded word pieces per ONNX batch (so 2 texts at the model's 256, up to 64 short ones).
@@ -56,6 +57,7 @@ class Encoder:
                 "sentence-transformers model; set embed_model to such a folder or leave it empty"
             )
         self.model_id = DEFAULT_MODEL_ID if not model else self._custom_id()
+        self.model_digest = folder_digest(self.model_dir)  # what the index stamp records
         onnx_file = self._onnx_file()
         if backend == "auto":
             backend = "onnx" if onnx_file else "torch"

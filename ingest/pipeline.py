@@ -12,15 +12,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chromadb.errors import ChromaError
+
+from ingest.budget import BoundedReader
 from ingest.chunking import Chunk, chunk_document
 from ingest.documents import Document, SkipFile, load_document
 from ingest.embedding import Encoder
+from ingest.errors import IndexStoreError
 from ingest.files import Skip, path_text, read_file, scan, storable
 from ingest.registry import SUPPORTED_SUFFIXES
 from ingest.report import IngestReport
@@ -30,9 +35,10 @@ from ingest.writer import Pending, Writer
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 7  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+VERSION = 8  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
 # 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks;
-# 7: MDX in .md files, PDF headings, source line ranges for every format
+# 7: MDX in .md files, PDF headings, source line ranges for every format; 8: no chunk without
+# a letter or digit, long headings cut before they are counted
 
 
 def _meta_value(v: Any) -> str | int | float | bool:
@@ -64,6 +70,8 @@ def run_ingest(
     encoder: Encoder,
     *,
     max_file_bytes: int = 20_000_000,
+    read_budget: tuple[float, float] = (60.0, 768.0),
+    max_file_chunks: int = 5000,
     chunk_max_tokens: int = 256,
     chunk_target_tokens: int = 160,
     batch_size: int = 64,
@@ -76,7 +84,13 @@ def run_ingest(
     """Bring the index in step with ``paths`` (files and folders, recursively).
 
     Args:
-        rebuild: empty the index first (under the ingest lock), e.g. after a model change.
+        read_budget: seconds and MB of memory to read (decode, parse, clean) one file; a
+            file over either is skipped with the reason (``ingest.budget``).
+        max_file_chunks: a file cut into more chunks is skipped (its embedding would take
+            minutes: a 2 MB table of 5,000 columns makes 6,578 chunks).
+        rebuild: make the index anew (under the ingest lock), e.g. after a model change or
+            damage: every file its manifest knew is ingested again with ``paths``; if the
+            manifest cannot be read, a warning says only ``paths`` are.
         skip_files: gitignore-style patterns, relative to each folder in ``paths``, of files
             not to read there (a file named in ``paths`` itself is always read).
 
@@ -84,32 +98,53 @@ def run_ingest(
         IngestReport with per-file outcomes and throughput.
 
     Raises:
-        IndexStoreError: another model's index, or another ingest holds the lock too long.
+        IndexStoreError: another model's index, another ingest holds the lock too long, or
+            the store cannot be written (a full disk said as such, in one line).
     """
     t0 = time.perf_counter()
     report = IngestReport()
     roots = [Path(p).expanduser() for p in paths]
-    found = scan(roots, SUPPORTED_SUFFIXES, skip_matcher(skip_files))
-    for name in ("missing", "skipped", "ignored"):
-        setattr(report, name, [(path_text(p), why) for p, why in getattr(found, name)])
-    files = _named(found.files, report)
-    with store.ingest_lock(lock_timeout, on_wait):
-        if rebuild:
-            store.reset()
-        store.check_model(encoder.model_id, encoder.dim)
-        records = store.file_records()
-        # Chunks without a manifest record exist only after a killed ingest; look for them
-        # per new file only then (a where-filtered get costs O(index size) per file).
-        orphans = store.count() != sum(r.chunks for r in records.values())
-        _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
-        job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
-                   orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                   chunk_target_tokens, found.roots)
-        _ingest_all(job, files, records, progress)
-        if report.changed:
-            store.bump(encoder.model_id, encoder.dim)
+    with store.ingest_lock(lock_timeout, on_wait), BoundedReader(load_document, *read_budget) as reader:
+        try:
+            if rebuild:
+                roots += _rebuild(store, report)
+            found = scan(roots, SUPPORTED_SUFFIXES, skip_matcher(skip_files))
+            report.missing = [(path_text(p), why) for p, why in found.missing]
+            report.skipped += [(path_text(p), why) for p, why in found.skipped]
+            report.ignored = [(path_text(p), why) for p, why in found.ignored]
+            files = _named(found.files, report)
+            store.check_model(encoder.model_id, encoder.dim, encoder.model_digest)
+            records = store.file_records()
+            # Chunks without a manifest record exist only after a killed ingest; look for
+            # them per new file only then (a where-filtered get costs O(index size) per file).
+            orphans = store.count() != sum(r.chunks for r in records.values())
+            _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
+            job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
+                       orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
+                       chunk_target_tokens, reader, max_file_chunks, found.roots)
+            _ingest_all(job, files, records, progress)
+            if report.changed:
+                store.bump(encoder.model_id, encoder.dim, encoder.model_digest)
+        except (ChromaError, OSError, sqlite3.Error) as exc:  # a full disk, a damaged store
+            raise store.damaged("write", exc) from None
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _rebuild(store: IndexStore, report: IngestReport) -> list[Path]:
+    """Empty the index; the files its manifest knew that still exist, to ingest again (the
+    ones gone are reported removed). An unreadable manifest is a warning saying so."""
+    try:
+        known = sorted(store.file_records())
+    except IndexStoreError as exc:
+        known = []
+        report.warnings.append((store.where, f"its manifest cannot be read ({exc}); only the "
+                                "paths given are ingested again: any other document it held "
+                                "is lost"))
+    store.reset()
+    again = [Path(p) for p in known if os.path.lexists(p)]
+    report.removed += [p for p in known if not os.path.lexists(p)]
+    return again
 
 
 @dataclass
@@ -124,6 +159,8 @@ class _Job:
     max_file_bytes: int
     max_tokens: int
     target_tokens: int
+    read: BoundedReader  # load_document within the reading budget
+    max_chunks: int
     roots: dict[Path, Path] = field(default_factory=dict)  # file -> the folder it was found in
 
 
@@ -181,6 +218,10 @@ def _ingest_one(job: _Job, f: Path, path: str, old: FileRecord | None) -> None:
     if not chunks:
         _skip(path, "no text to index", old, store, report)
         return
+    if len(chunks) > job.max_chunks:
+        _skip(path, f"it cuts into {len(chunks):,} chunks, over the {job.max_chunks:,} limit "
+              "(max_file_chunks): embedding them would take too long", old, store, report)
+        return
     key = file_key(path)
     existing = set(store.chunk_ids(path)) if old is not None or job.orphans else set()
     title = storable(str(doc.metadata.get("title") or Path(path).stem))
@@ -217,7 +258,7 @@ def _read(job: _Job, f: Path, path: str, old: FileRecord | None
         if old is not None and old.sha256 == digest and old.version == VERSION:
             job.report.unchanged.append(path)
             return None
-        doc = load_document(f, max_bytes=job.max_file_bytes, data=data, root=job.roots.get(f))
+        doc = job.read(f, max_bytes=job.max_file_bytes, data=data, root=job.roots.get(f))
         return dataclasses.replace(doc, path=path, text=storable(doc.text)), digest, len(data)
     except SkipFile as exc:
         _skip(path, str(exc), old, job.store, job.report)

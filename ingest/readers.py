@@ -9,9 +9,10 @@ comments. python-docx keeps the paragraph styles and nbformat reads the cells as
 fewer dependencies. Each library is imported only when a file of its type is read.
 
 Hostile files are refused before a parser sees them: a .docx must be a zip archive holding
-``word/document.xml`` whose declared unpacked size stays under ``MAX_UNZIPPED_BYTES`` (zipfile
-never reads past a member's declared size, so a lying header fails its CRC instead of filling
-memory); a notebook must be JSON with a list of cells. Outputs of code cells are kept only as
+``word/document.xml`` whose XML parts unpack to at most ``MAX_UNZIPPED_BYTES``, counted as
+they are unpacked (``ingest.budget.unzip_counted``), whatever its directory declares; python-docx
+then reads a copy of the archive holding only those parts (media stay empty: their bytes are
+no text). A notebook must be JSON with a list of cells. Outputs of code cells are kept only as
 text, and each is capped, so a notebook full of images or logs does not drown its prose.
 """
 
@@ -24,9 +25,11 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
+from ingest.budget import unzip_counted
 from ingest.errors import SkipFile
 
-MAX_UNZIPPED_BYTES = 200_000_000  # a Word file's parts, unpacked
+MAX_UNZIPPED_BYTES = 64_000_000  # a Word file's XML parts, unpacked (lxml needs several times that)
+MAX_DECLARED_BYTES = 200_000_000  # all its parts as its directory declares them: refused early
 MAX_OUTPUT_CHARS = 2_000  # per code-cell output kept in a notebook's text
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)$", re.I)
 _LIST_STYLE = re.compile(r"^list\b", re.I)
@@ -37,19 +40,29 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
 
 
-def _open_docx_zip(data: bytes) -> None:
-    """Refuse what is not a Word archive, or unpacks to too much, before parsing it."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise SkipFile(f"not a Word document: {_first_line(exc)}") from exc
-    if not any(i.filename == "word/document.xml" for i in infos):
+def _docx_parts(data: bytes) -> bytes:
+    """A copy of the Word archive ``data`` holding its XML parts, unpacked by what is read
+    and stored uncompressed, other parts empty: all python-docx needs for the text.
+
+    Raises:
+        SkipFile: not a Word archive, or its XML unpacks to more than ``MAX_UNZIPPED_BYTES``.
+    """
+    parts = unzip_counted(data, lambda n: n.endswith((".xml", ".rels")), MAX_UNZIPPED_BYTES,
+                          "Word document")
+    if "word/document.xml" not in parts:
         raise SkipFile("not a Word document: the archive has no word/document.xml")
-    unpacked = sum(i.file_size for i in infos)
-    if unpacked > MAX_UNZIPPED_BYTES:
-        raise SkipFile(f"Word archive unpacks to {unpacked / 1e6:,.0f} MB, over the "
-                       f"{MAX_UNZIPPED_BYTES / 1e6:,.0f} MB limit (a zip bomb?)")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_DECLARED_BYTES:
+        raise SkipFile(f"Word archive unpacks to {declared / 1e6:,.0f} MB, over the "
+                       f"{MAX_DECLARED_BYTES / 1e6:,.0f} MB limit (a zip bomb?)")
+    names = [i.filename for i in infos]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for name in dict.fromkeys(names):
+            copy.writestr(name, parts.get(name, b""))
+    return out.getvalue()
 
 
 def _paragraph_markdown(par: Any) -> str:
@@ -79,8 +92,8 @@ def _table_markdown(table: Any) -> str:
 
 
 def _first_heading(markdown: str) -> str:
-    m = re.search(r"^#{1,6} +(.+?)[ #]*$", markdown, re.M)
-    return m.group(1).strip() if m else ""
+    m = re.search(r"^#{1,6} +(.+)$", markdown, re.M)  # not (.+?)[ #]*$: quadratic in a line
+    return (m.group(1).rstrip(" #") or m.group(1)).strip() if m else ""
 
 
 def docx_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
@@ -91,11 +104,11 @@ def docx_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
     Raises:
         SkipFile: not a Word archive, too large unpacked, or unreadable.
     """
-    _open_docx_zip(data)
+    package = _docx_parts(data)
     import docx  # only .docx ingest pays for python-docx (and lxml)
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(package))
         blocks = []
         for item in document.iter_inner_content():
             is_table = hasattr(item, "rows")

@@ -89,7 +89,7 @@ def read_markdown(raw: RawFile) -> Read:
         return Read([*lead, *blocks], str(meta.get("title", "")), meta, warnings, "text",
                     first_line(text), lines)
     mdx = raw.suffix == ".mdx" or is_mdx(text)
-    blocks = markdown_blocks(strip_mdx(text) if mdx else text, skipped, mdx)
+    blocks = markdown_blocks(strip_mdx(text) if mdx else text, skipped, mdx, warnings)
     fmt = "markdown" if raw.suffix == ".txt" else ""
     return Read([*lead, *blocks], str(meta.get("title", "")), meta, warnings, fmt,
                 source_lines=lines)
@@ -115,7 +115,7 @@ def read_html(raw: RawFile) -> Read:
 def clean_lines(text: str) -> str:
     """Text tidied line by line: no trailing spaces, at most one blank line, stripped."""
     text = normalise(text)
-    text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M)
+    text = re.sub(r"(?<![ \t\u00a0])[ \t\u00a0]+$", "", text, flags=re.M)  # from a run's start
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

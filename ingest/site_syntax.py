@@ -1,5 +1,13 @@
-"""Site-generator markup that is not Markdown (Hugo shortcodes, MkDocs admonitions and tabs,
-Docusaurus ``:::``, GitHub alerts, Jinja), removed before parsing with every line kept in place."""
+r"""Site-generator markup that is not Markdown (Hugo shortcodes, MkDocs admonitions and tabs,
+Docusaurus ``:::``, GitHub alerts, Jinja), removed before parsing with every line kept in place.
+
+Every pattern runs in time linear in the line: a search restarts at each position of a line,
+so a pattern that can scan far from a position that fails (a run of spaces before ``\s*\{``,
+``{{<`` never closed before ``.*?``, ``![`` before ``[^\]]*``) would make a long line cost
+its length squared (a 9 MB nested list took 106 s here). Runs start only where a run starts
+(a look-behind), bracket scans stop at the next opener, and a span pattern is only searched
+up to its last closing mark (after it, nothing can close).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +15,20 @@ import re
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
-_HIGHLIGHT = re.compile(r"^\s*\{\{[<%]\s*(/?)\s*highlight\b\s*([\w+-]*)[^}]*[%>]\}\}\s*$")
-_JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}")
+_HIGHLIGHT = re.compile(r"^\s*\{\{[<%]\s*(?:(/)\s*)?highlight\b\s*([\w+-]*)[^}]*[%>]\}\}\s*$")
+_JINJA_TAG = re.compile(r"\{%.*?%\}")
+_JINJA_NOTE = re.compile(r"\{#.*?#\}")
 _VARIABLE = re.compile(r"\{\{\s*[\w.]+\s*\}\}")  # a template variable: {{version}}, {{ .Title }}
 _ADMONITION = re.compile(r"^(\s*)(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+\"([^\"]*)\")?\s*$")
 _TAB = re.compile(r"^(\s*)===[+!]?\s+\"([^\"]*)\"\s*$")
-_COLONS = re.compile(r"^\s*:::+\s*([\w-]*)\s*(.*?)\s*$")
+_COLONS = re.compile(r"^\s*:::+\s*([\w-]*)\s*(.*)$")
 _ALERT = re.compile(r"^(\s*>\s*)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION|INFO|DANGER)\][ \t]*", re.I)
-_INCLUDE = re.compile(r"\{!.*?!\}|^\s*-{2}8<-{2}.*$")
+_INCLUDE = re.compile(r"\{!.*?!\}")
+_SNIPPET = re.compile(r"^\s*-{2}8<-{2}.*$")
 # Images go anyway; removing them first also drops the ones the parser would not accept as
 # images (a kramdown-style ``![alt](url align="left")``), which would otherwise show as text.
-_IMAGES = re.compile(r"\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)|!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
-_ATTRS = re.compile(r"\s*\{:[^}\n]*\}|\s*\{\s*(?:[.#][\w-]+\s*)+\}\s*$")
+_IMAGES = re.compile(r"\[!\[[^\[\]]*\]\([^()]*\)\]\([^()]*\)|!\[[^\[\]]*\](?:\([^()]*\)|\[[^\[\]]*\])")
+_ATTRS = re.compile(r"(?<!\s)\s*\{:[^{}\n]*\}|(?<!\s)\s*\{\s*(?:[.#][\w-]+\s*)+\}\s*$")
 
 
 def strip_site_syntax(text: str) -> str:
@@ -57,11 +67,19 @@ def strip_site_syntax(text: str) -> str:
             lines[i] = f"{title}:" if title else ""
             continue
         line = _ALERT.sub(r"\1", line)
-        line = _INCLUDE.sub("", _IMAGES.sub("", line))
-        line = _JINJA.sub("", _SHORTCODE.sub("", line))
+        line = _SNIPPET.sub("", _closed_sub(_INCLUDE, ("!}",), _IMAGES.sub("", line)))
+        line = _closed_sub(_SHORTCODE, ("%}}", ">}}"), line)
+        line = _closed_sub(_JINJA_NOTE, ("#}",), _closed_sub(_JINJA_TAG, ("%}",), line))
         line = _outside_code(line, _VARIABLE)
         lines[i] = _ATTRS.sub("", line)
     return "\n".join(lines)
+
+
+def _closed_sub(pattern: re.Pattern[str], closers: tuple[str, ...], line: str) -> str:
+    """``pattern.sub("", line)`` for a pattern ``opener.*?closer``, searched only up to the
+    last closer: before it every opener closes, after it none can."""
+    end = max(line.rfind(c) + len(c) if c in line else 0 for c in closers)
+    return pattern.sub("", line[:end]) + line[end:] if end else line
 
 
 def _outside_code(line: str, pattern: re.Pattern[str]) -> str:

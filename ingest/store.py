@@ -10,14 +10,14 @@ needed.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk
+from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk, wipe_files
+from ingest.embedding import DEFAULT_MODEL_ID
 from ingest.errors import IndexStoreError
 from ingest.files import path_text
 from ingest.locking import Lease, folder_lock
@@ -58,28 +58,34 @@ class IndexStore(ChromaIndex):
     def generation(self) -> int:
         return int(self.meta().get("generation", 0))
 
-    def check_model(self, model_id: str, dim: int) -> None:
-        """Refuse to mix vectors of two models in one index.
+    def check_model(self, model_id: str, dim: int, digest: str = "") -> None:
+        """Refuse to mix vectors of two models in one index: the stamp names the model, its
+        dimensions and the hash of its files (``ingest.fingerprint``), so a different model
+        in a folder of the same name is refused too.
 
         Raises:
-            IndexStoreError: the index was built with another model or dimension.
+            IndexStoreError: the index was built with another model, dimension or files.
         """
         meta = self.meta()
         stored, stored_dim = meta.get("embed_model"), meta.get("embed_dim")
         if stored is None or self.chunks.count() == 0:
             return
-        if stored != model_id or int(stored_dim or 0) != dim:
-            raise IndexStoreError(
-                f"the index at {self.where} was built with embedding model {stored} "
-                f"({stored_dim} dimensions) but the settings name {model_id} ({dim}). "
-                "Run `opsqa ingest --rebuild PATH...` to re-embed everything with the new model, "
-                "or set embed_model back."
-            )
+        stamp = meta.get("embed_digest")
+        if stamp is None and stored == DEFAULT_MODEL_ID:
+            stamp = digest  # an older stamp of the packaged model: its wheel pins its files
+        if stored == model_id and int(stored_dim or 0) == dim and stamp == digest:
+            return
+        was = f"{stored} ({stored_dim} dimensions, files {str(stamp or 'not recorded')[:12]})"
+        now = f"{model_id} ({dim}, files {digest[:12]})"
+        raise IndexStoreError(
+            f"the index at {self.where} was built with embedding model {was} but the settings "
+            f"name {now}. Run `opsqa ingest --rebuild` to re-embed everything with the new "
+            "model, or set embed_model back.")
 
-    def bump(self, model_id: str, dim: int) -> None:
+    def bump(self, model_id: str, dim: int, digest: str = "") -> None:
         """Stamp the model and advance the generation after a write."""
         meta = self.meta()
-        meta.update(embed_model=model_id, embed_dim=dim,
+        meta.update(embed_model=model_id, embed_dim=dim, embed_digest=digest,
                     generation=int(meta.get("generation", 0)) + 1, updated_at=time.time())
         meta.pop("hnsw:space", None)
         self.chunks.modify(metadata=meta)
@@ -142,7 +148,7 @@ class IndexStore(ChromaIndex):
 
 def wipe_embedded(index_dir: Path) -> None:
     """Remove a (possibly damaged) embedded store folder so it can be rebuilt from scratch."""
-    shutil.rmtree(Path(index_dir) / "chroma", ignore_errors=True)
+    wipe_files(index_dir)
 
 
 def file_key(path: str) -> str:

@@ -84,3 +84,11 @@ def test_bench_soak_smoke(tmp_path):
 def test_bench_help_lists_kinds(capsys):
     assert main(["bench", "--help"]) == 0
     assert "scale" in capsys.readouterr().out
+
+
+def test_bench_hostile_one_input(tmp_path):
+    res = _run(tmp_path, "hostile", "--only", "notebook-nested-json", "--workdir",
+               str(tmp_path / "w"), "--limit", "300")
+    (row,) = res["rows"]
+    assert row["what"] == "notebook-nested-json" and row["peak_rss_mb"] > 0
+    assert row["outcome"].startswith("skipped: not a Jupyter notebook"), row

@@ -53,6 +53,45 @@ def silent() -> Iterator[int]:
 
 
 @pytest.fixture()
+def trickle() -> Iterator[int]:
+    """A fake server (a real socket): it answers every request with a status line, then one
+    more header line every half second, for ever. Each read gets bytes well within the
+    timeout, so only a deadline for the whole answer ends the wait."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                n = 0
+                while not stop.wait(0.5):
+                    n += 1
+                    conn.sendall(f"X-Trickle-{n}: still coming\r\n".encode())
+            except OSError:
+                return
+
+    def accept() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn = srv.accept()[0]
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join(5)
+    srv.close()
+
+
+@pytest.fixture()
 def not_chroma(tmp_path) -> Iterator[int]:
     """A plain HTTP file server: HTML 404 pages for every Chroma route."""
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
@@ -84,6 +123,17 @@ def test_a_server_that_never_answers_times_out_with_one_line(silent, tmp_path, a
     assert len(lines) == 1 and lines[0].startswith("opsqa: error:"), r.stderr
     assert f"127.0.0.1:{silent}" in lines[0] and f"within {TIMEOUT_S} s (chroma_timeout)" in lines[0]
     assert took < 60
+
+
+@pytest.mark.parametrize("args", COMMANDS[:2], ids=lambda a: a[0])
+def test_a_server_that_trickles_its_answer_times_out_with_one_line(trickle, tmp_path, args):
+    """One deadline per answer: bytes arriving every half second do not extend it."""
+    r, took = cli(trickle, tmp_path, *args)  # before: hung until the 90 s limit
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("opsqa: error:"), r.stderr
+    assert f"127.0.0.1:{trickle}" in lines[0] and f"within {TIMEOUT_S} s (chroma_timeout)" in lines[0]
+    assert took < 30
 
 
 def test_a_server_that_is_not_chroma_gives_one_line(not_chroma, tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from app import ConfigError, Settings
+from app import ConfigError, QuestionError, Settings
 from tests.conftest import ROOT
 
 EVIL_TITLE = 'title: "Zorblax \\e]0;pwned\\a\\e[31mred \\x9b2J [bold]loud[/bold] \\u202egnp"'
@@ -135,6 +135,26 @@ def test_closed_stdout_ends_quietly(corpus_index, args):
     _, err = proc.communicate(timeout=180)
     assert proc.returncode in (0, 141), (proc.returncode, err.decode())
     assert err.strip() == b"", err.decode()
+
+
+@pytest.mark.parametrize("where", ["closed", "full"])
+def test_stdout_closed_or_full_is_one_line(corpus_index, where):
+    """`opsqa ask ... >&-` and `> /dev/full`: one line on stderr, no traceback."""
+    shell = {"closed": ">&-", "full": "> /dev/full"}[where]
+    cmd = (f"exec {sys.executable} -m app.cli ask 'What is GitOps?' --index-dir "
+           f"'{corpus_index}' {shell}")
+    r = subprocess.run(["bash", "-c", cmd], cwd=ROOT, capture_output=True, timeout=180)
+    err = r.stderr.decode()
+    assert r.returncode == 2, (r.returncode, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("opsqa: error:"), err
+    assert "standard output" in lines[0], err
+
+
+@pytest.mark.parametrize("k", [1.5, -1, 0, True, "3"])
+def test_search_k_must_be_a_positive_whole_number(shared_bot, k):
+    with pytest.raises(QuestionError, match="k must be a whole number"):
+        shared_bot.search("What is GitOps?", k=k)
 
 
 def test_missing_or_folder_config_is_an_error(tmp_path, monkeypatch):

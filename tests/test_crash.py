@@ -153,6 +153,53 @@ def test_kill_9_during_ingest_loses_nothing(index_copy, tmp_path):
     assert killed >= KILLS // 2
 
 
+KILL_AT = """
+import sys
+from eval.bench.soak_kill import _install_hooks
+_install_hooks(open(sys.argv[4], "a", buffering=1), ("embedding", int(sys.argv[3])))
+from app.cli import main
+sys.exit(main(["ingest", sys.argv[2], "--index-dir", sys.argv[1]]))
+"""
+
+
+def _embedded(out: str) -> int:
+    return int(next(ln for ln in out.splitlines() if "chunks embedded" in ln).split("│")[2])
+
+
+@needs_argo
+def test_a_kill_keeps_the_chunks_already_stored(index_copy, tmp_path):
+    """A small ingest (one embedding group: fewer than 1,024 chunks) killed as it starts
+    embedding its last step keeps every step stored before it: the next ingest embeds only
+    the rest. Before, nothing was stored until the whole group was embedded."""
+    folder = tmp_path / "docs"
+    ops_folder(folder)
+    dry, log = tmp_path / "dry", tmp_path / "calls.log"
+    shutil.copytree(index_copy, dry)
+    r = subprocess.run([sys.executable, "-c", KILL_AT, str(dry), str(folder), "1000000",
+                        str(log)], cwd=ROOT, text=True, capture_output=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    total, steps = _embedded(r.stdout), log.read_text().count("start embedding")
+    assert total > 100
+    log.write_text("")
+    proc = subprocess.Popen([sys.executable, "-c", KILL_AT, str(index_copy), str(folder),
+                             str(steps), str(log)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while proc.poll() is None and "target" not in log.read_text():
+        assert time.monotonic() < deadline, "the ingest never reached its last step"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert "target" in log.read_text(), "the ingest finished before its last step"
+    again = opsqa("ingest", str(folder), "--index-dir", str(index_copy))
+    assert again.returncode == 0, again.stderr
+    print(f"\ncrash: {total} chunks in {steps} steps; killed at the last, "
+          f"{_embedded(again.stdout)} embedded again")
+    assert _embedded(again.stdout) <= total - 100, "the chunks stored before the kill were lost"
+    assert_consistent(inspect_index(index_copy))
+    assert inspect_index(index_copy)["records"] == inspect_index(dry)["records"]
+
+
 def _truncate(db: Path) -> None:
     os.truncate(db, db.stat().st_size // 2)
 

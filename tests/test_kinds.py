@@ -106,6 +106,21 @@ def test_a_fact_no_passage_holds_is_refused(small_bot, question):
     assert "do not state" in a.text
 
 
+@pytest.mark.parametrize("question, fact", [
+    ("How often do exports run?", "every night"),  # a frequency without a number
+    ("How long is an export file kept?", "three minor releases"),  # a span without a unit
+])
+def test_a_frequency_or_span_in_words_is_a_fact(tmp_path, question, fact):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "exports.md").write_text(
+        "# Exports\n\nAn export writes a dashboard's widgets to a file. Exports run every "
+        "night. An export file is kept for three minor releases, then deleted.\n")
+    bot = Assistant.open(index_dir=tmp_path / "index", corpus_dir=docs)
+    a = bot.ask(question)
+    assert not a.refused and fact in first_line(a.text), a.text
+
+
 def test_a_yes_no_question_is_not_refused_for_lack_of_a_fact(small_bot):
     a = small_bot.ask("Is a panel collapsed by default?")
     assert not a.refused and "collapsed" in first_line(a.text)

@@ -187,3 +187,80 @@ def test_chunks_read_before_their_manifest_record_are_read_again_once_it_appears
                         lambda ids: fetched.extend(ids) or [by_id[i] for i in ids])
     assert fetched == ["e-0"] and "Early Ops" in snap.terms.labels()
     assert snap.changed({"e": "1"}) == set()
+
+
+def test_the_same_chunks_make_the_same_index_in_any_order():
+    """Cold and warm answers were not the same (issue 21, point 7): a process that built the
+    lexical index from the store (the store's order) and one that caught up after ingests
+    (changed files last) broke ties differently: BM25's top-n cut, the defining passages read
+    first, a term's label, which of two terms a question names. Any order now gives one index."""
+    rows = _rows({"a": ["Release trains leave weekly.", "A release train is a cadence."],
+                  "b": ["Release trains carry features.", "Trains leave on time."]})
+    rows += [("c-0", "A Release Train is a schedule.", {"file": "c", "title": "release train"}),
+             ("d-0", "Release trains are named so.", {"file": "d", "title": "Release Train"})]
+    shas = {r[2]["file"]: "x" for r in rows}
+    one, two = _build(rows, shas), _build(rows[::-1], shas)
+    assert one.terms.labels() == two.terms.labels()  # before: ['release train'] vs ['Release Train']
+    assert [one.ids[i] for i in one.defining("release train")] == [
+        two.ids[i] for i in two.defining("release train")]  # before: a-1, c-0 vs c-0, a-1
+    assert one.ids == two.ids and one.words == two.words and one.rows == two.rows
+    assert np.array_equal(one.tok, two.tok) and np.array_equal(one.row_of, two.row_of)
+    q = one.query_stems("release trains leave")
+    for snap in (one, two):  # every chunk ties with another: the cut at k=2 must agree
+        assert snap.query_stems("release trains leave") == q
+    cut = [snap.bm25.retrieve([q], k=2, show_progress=False, n_threads=1)[0][0].tolist()
+           for snap in (one, two)]
+    assert [one.ids[i] for i in cut[0]] == [two.ids[i] for i in cut[1]]
+
+
+COLD_WARM = """
+import json, sys
+from app import Assistant
+bot = Assistant.open(index_dir=sys.argv[1], auto_ingest=False)
+out = []
+for q in sys.argv[2:]:
+    a = bot.ask(q)
+    out.append([a.text, [s.chunk_id for s in a.sources]])
+print(json.dumps(out))
+"""
+QUESTIONS = ["What is a release train?", "What is GitOps?", "Which tools does MLOps use?",
+             "How does DevOps differ from DevSecOps?", "What is the capital of France?"]
+
+
+@pytest.mark.slow
+def test_answers_are_the_same_cold_and_warm(corpus_index, tmp_path):
+    """Same index, same questions: the process that ingested (warm), a fresh one that loads the
+    saved lexical snapshot, and a fresh one that builds it from the store give one answer."""
+    import json
+    import subprocess
+    import sys
+
+    from app import Assistant
+    from tests.conftest import ROOT
+
+    index = tmp_path / "idx"
+    shutil.copytree(corpus_index, index)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "trains.md").write_text("---\ntitle: release train\n---\n# Release trains\n\n"
+                                    "A release train is a fixed cadence of releases.\n")
+    (docs / "more.md").write_text("---\ntitle: Release Train\n---\n# Release Train\n\n"
+                                  "A Release Train ships whatever is ready on its date.\n")
+    bot = Assistant.open(index_dir=index, auto_ingest=False)
+    bot.ingest([docs])
+    with open(docs / "trains.md", "a") as fh:
+        fh.write("\n\n")  # a new hash, the same chunks: their metadata is refreshed in place
+    bot.ingest([docs])
+    warm = [[a.text, [s.chunk_id for s in a.sources]] for a in map(bot.ask, QUESTIONS)]
+
+    def fresh() -> list:
+        r = subprocess.run([sys.executable, "-c", COLD_WARM, str(index), *QUESTIONS], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    assert any((index / "lexical").glob("*.npz"))
+    with_snapshot = fresh()
+    shutil.rmtree(index / "lexical")
+    from_store = fresh()
+    assert warm == with_snapshot == from_store

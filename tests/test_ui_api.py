@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import time
@@ -244,3 +245,20 @@ def test_render_escapes_passages_and_highlights_inside_escaping():
     refused = Answer(text="The documents do not cover this. Nearest topics: GitOps.", refused=True)
     assert "Not covered by the documents" in answer_markdown(refused)
     assert "oq-refusal" in sources_html(refused)
+
+
+def test_chat_markdown_leaves_no_document_link_live():
+    """Markdown links, images and the forms GitHub Markdown links by itself are escaped in
+    prose (the browser test checks how the bubble renders); code is left as code."""
+    from app.ui.render import chat_markdown
+
+    text = ("See [Click here](http://evil.example/x), ![i](http://evil.example/i.png), "
+            "https://evil.example/a and www.evil.example or WWW.evil.example, ops@evil.example [1]"
+            "\n`curl http://code.example`\n```\nwget https://fenced.example\n```")
+    out = chat_markdown(text)
+    prose, _, code = out.partition("\n")
+    for live in ("://", "www.", "WWW.", "@", "<"):
+        assert live not in prose, (live, prose)
+    assert not re.search(r"(?<!\\)[\[\]]", prose), prose  # every bracket escaped
+    assert "\\[Click here\\]" in prose and "\\[1\\]" in prose
+    assert "`curl http://code.example`" in code and "wget https://fenced.example" in code

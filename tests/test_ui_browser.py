@@ -40,6 +40,16 @@ Raw payloads <script>window.__xss=1</script> and <img src=x onerror="window.__xs
 """
 
 
+# Plain text keeps Markdown's link forms literally, so they reach the answer as they are.
+LINK_DOC = """LinkOps
+
+LinkOps is the practice of reviewing every outbound link in release notes: \
+[Click here](http://evil.example/click) is the classic lure.
+LinkOps reviewers flag bare addresses such as http://evil.example/bare and www.evil.example/www in changelogs.
+LinkOps mail goes to reviewers@evil.example for triage.
+"""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,7 +66,9 @@ def url(corpus_index, tmp_path_factory):
     bot = Assistant.open(index_dir=d, port=_free_port())
     doc = d.parent / "xssops.md"
     doc.write_text(XSS_DOC, encoding="utf-8")
-    bot.ingest([doc])
+    links = d.parent / "linkops.txt"
+    links.write_text(LINK_DOC, encoding="utf-8")
+    bot.ingest([doc, links])
     demo = build_ui(bot)
     demo.launch(**launch_options(bot), prevent_thread_lock=True, quiet=True)
     try:
@@ -164,3 +176,23 @@ def test_document_and_question_html_never_runs(url, driver):
         assert not el.find_elements(By.CSS_SELECTOR, "script, img[src='x']"), panel
     ARTIFACTS.mkdir(exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "ui-xss.png"))
+
+
+def test_document_urls_show_as_text_not_links(url, driver):
+    """Only opsqa's own links are links: a document's Markdown link, bare URL, www. form and
+    e-mail address show as text in the answer bubble."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _ask(driver, url, "What is LinkOps?")
+    chat = driver.find_element(By.CSS_SELECTOR, "#oq-chat")
+    WebDriverWait(driver, 60).until(lambda d: "reviewers@evil.example" in chat.text)
+    time.sleep(1.0)  # let the last streamed piece render
+    text = chat.text
+    for shown in ("[Click here](http://evil.example/click)", "http://evil.example/bare",
+                  "www.evil.example/www", "reviewers@evil.example"):
+        assert shown in text, (shown, text)
+    links = [a.get_attribute("href") for a in chat.find_elements(By.CSS_SELECTOR, "a")]
+    assert not [h for h in links if h and "evil.example" in h], links
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "ui-links.png"))

@@ -111,7 +111,18 @@ class LexicalIndex:
     def assemble(cls, key: str, ids: list[str], tok: np.ndarray, ptr: np.ndarray,
                  words: list[str], rows: list[TermRow], row_of: np.ndarray,
                  shas: dict[str, str]) -> LexicalIndex:
-        """Drop unused words and rows, then build BM25, the vocabulary and the term index."""
+        """Put chunks, words and rows in one canonical order, drop the unused ones, then
+        build BM25, the vocabulary and the term index.
+
+        The order is canonical (chunks by id, words and rows sorted) because ties are broken
+        by it: BM25's top-n cut, the defining passages read first, a term's label and which
+        of two terms a question names. Built from the store (a cold process, in the store's
+        order), caught up after ingests (a warm one: changed files last) or loaded from a
+        snapshot, the same chunks make the same index and so the same answers.
+        """
+        ids, tok, ptr, row_of = _by_id(ids, tok, ptr, row_of)
+        words, tok = _sorted_ids(words, tok)
+        rows, row_of = _sorted_ids(rows, row_of)
         used = np.bincount(tok, minlength=len(words)) > 0 if len(words) else np.zeros(0, bool)
         if not used.all():
             remap = np.cumsum(used, dtype=np.int64) - 1
@@ -262,6 +273,30 @@ class LexicalIndex:
     def newest(folder: Path, collection: str) -> Path | None:
         """The most recent saved snapshot of ``collection``, if any."""
         return snapshots.newest(folder, collection)
+
+
+def _by_id(ids: list[str], tok: np.ndarray, ptr: np.ndarray, row_of: np.ndarray
+           ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The chunks (ids, their word ids in CSR form, their rows) in order of id."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    if order == list(range(len(ids))):
+        return ids, tok, ptr, row_of
+    at = np.asarray(order, dtype=np.int64)
+    new_ptr = np.concatenate([[0], np.cumsum(np.diff(ptr)[at])]).astype(np.int64)
+    bounds = ptr.tolist()  # slices, not an index array: no copy beyond the result
+    parts = [tok[bounds[i] : bounds[i + 1]] for i in order]
+    new_tok = np.concatenate(parts).astype(np.int32) if parts else tok
+    return [ids[i] for i in order], new_tok, new_ptr, row_of[at]
+
+
+def _sorted_ids(items: list[Any], refs: np.ndarray) -> tuple[list[Any], np.ndarray]:
+    """``items`` sorted, and ``refs`` (indexes into them) pointing at the same items."""
+    order = sorted(range(len(items)), key=items.__getitem__)
+    if order == list(range(len(items))):
+        return items, refs
+    remap = np.empty(len(items), dtype=np.int64)
+    remap[np.asarray(order, dtype=np.int64)] = np.arange(len(items), dtype=np.int64)
+    return [items[i] for i in order], remap[refs].astype(refs.dtype)
 
 
 def store_key(collection: str, generation: int, count: int) -> str:

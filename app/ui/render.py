@@ -4,6 +4,11 @@ The one rule: text from documents, questions and answers goes through ``html.esc
 it meets any markup, and highlights (``<mark>``) are added around already-escaped segments,
 so no passage can smuggle a tag into the page. Markdown output (the chat bubbles) is escaped
 the same way, and the Chatbot's own sanitizer stays on as a second layer.
+
+In the chat bubbles, Markdown would also turn document text into live links: ``[text](url)``,
+images, and the bare ``http://``, ``www.`` and e-mail forms that GitHub Markdown links by
+itself. ``chat_markdown`` keeps every such form as text (outside code, where Markdown makes
+no links anyway), so the only links in a bubble are the ones opsqa adds to escaped text.
 """
 
 from __future__ import annotations
@@ -44,9 +49,40 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)[^`\n]*?\1")
+# In prose: link and image brackets, and what GitHub Markdown links on its own (a scheme's
+# "://", "www.", the "@" of an address), each written so that it shows the same and links
+# nothing: a backslash escape, or an HTML entity the bubble decodes back to the character.
+_LINKING = re.compile(r"[\[\]]|(?<=[A-Za-z]):(?=//)|(?<![\w.])(?i:www)\.|@")
+_INERT = {"[": "\\[", "]": "\\]", ":": "&#58;", "@": "&#64;"}
+
+
+def _inert(prose: str) -> str:
+    return _LINKING.sub(lambda m: _INERT.get(m.group(), m.group()[:-1] + "&#46;"), esc(prose))
+
+
 def chat_markdown(text: str) -> str:
-    """Chat bubble text: escaped, so Markdown renders it as text and never as HTML."""
-    return esc(text)
+    """Chat bubble text: escaped, so Markdown renders it as text, never as HTML and never as a
+    link (emphasis, lists and code blocks still render). A citation ``[1]`` comes out as
+    ``\\[1\\]``: links of opsqa's own are made on this escaped text."""
+    out: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        opened = _FENCE.match(line)
+        if fence or opened:  # code: shown verbatim by Markdown, links included
+            out.append(esc(line))
+            if opened and not fence:
+                fence = opened.group(1)
+            elif opened and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        parts = _CODE_SPAN.split(line)
+        spans = [m.group() for m in _CODE_SPAN.finditer(line)]
+        pieces = [_inert(p) for p in parts[::2]]
+        out.append("".join(p + (esc(c) if i < len(spans) else "")
+                           for i, (p, c) in enumerate(zip(pieces, [*spans, ""], strict=True))))
+    return "\n".join(out)
 
 
 def answer_markdown(answer: Answer) -> str:

@@ -1,4 +1,4 @@
-"""`opsqa bench KIND`: benchmarks (ingest, query, scale, ui) and the soak, each a module here."""
+"""`opsqa bench KIND`: benchmarks (ingest, query, scale, ui, hostile) and the soak, each a module here."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ KINDS = {
     "scale": "1k/10k/100k chunks: ingest tokens/s, peak RSS, query p50/p95, size; embedded+server",
     "ui": "16 concurrent clients against the web UI on loopback for 30 s",
     "soak": "10k fuzzed docs, 5k fuzzed questions, 50 kill -9 ingests, 16 UI clients for 5 min",
+    "hostile": "one ingest per hostile file (lying zip, wide table, brackets ...): seconds, peak RSS",
 }
 
 

@@ -41,10 +41,15 @@ _AMOUNT = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|ele
                      r"hourly|daily|weekly|monthly|yearly|annually|continuously|unlimited)\b",
                      re.I)
 _HOW_LONG = re.compile(r"\bhow\s+long\b", re.I)
+_HOW_OFTEN = re.compile(r"\bhow\s+(?:often|frequently)\b", re.I)
+_EVERY = re.compile(r"\b(?:every|each|per)\s+\w", re.I)  # "every week", "per release"
 _UNIT = r"(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|weeks?|" \
     r"months?|years?)\b"
 _DURATION = re.compile(rf"\d\s*{_UNIT}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                        rf"twelve|thirty|sixty|a|an)\s+{_UNIT}", re.I)
+# "for seven winters", "for three minor releases": a count of anything after "for" is a span.
+_SPAN = re.compile(r"\bfor\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+                   r"several|many)\s+(?:\w+\s+)?\w+s\b", re.I)
 _FOREVER = re.compile(r"\b(?:forever|indefinitely|permanently|until)\b", re.I)
 _YES_NO = re.compile(r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|"
                      r"have|may|must)\b", re.I)
@@ -63,7 +68,10 @@ def _holds(text: str, question: str, words: bool = False) -> bool:
     if _DEFAULT.search(question):
         return bool(_DEFAULT.search(text))
     if _HOW_LONG.search(question):  # a duration, not any number
-        return bool(_DURATION.search(text)) or (words and bool(_FOREVER.search(text)))
+        return bool(_DURATION.search(text) or _SPAN.search(text)) or (
+            words and bool(_FOREVER.search(text)))
+    if _HOW_OFTEN.search(question) and _EVERY.search(text):
+        return True
     return bool(_NUMBER.search(text) or (words and _AMOUNT.search(text)))
 
 
