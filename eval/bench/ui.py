@@ -6,7 +6,8 @@ carries a ``[n]`` citation, and contains the expected key word. Any wrong answer
 the run fail (exit 1). The server only ever listens on 127.0.0.1.
 
 By default each client asks through ``/follow_up``: one chat per client, every answer stored
-as a chat turn (into a temporary chat file, never the index's own). ``--baseline DIR`` serves
+as a chat turn (into a temporary chat file, never the index's own). Each server answers every
+question once before the clock starts (a warm-up, not counted). ``--baseline DIR`` serves
 the same index from another checkout of opsqa (say the main branch) too, in alternating rounds
 (``--rounds``), and prints both side by side with the ratio of their latencies.
 """
@@ -161,6 +162,17 @@ def _pct(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def _warm_up(url: str) -> None:
+    """Each question once, one at a time, not counted: what a server builds on its first
+    questions (search indexes, model sessions) is built before the clock starts, not by 16
+    clients at once."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    for q, _ in QUESTIONS:
+        client.predict(q, "", api_name="/ask")
+
+
 def _round(args: argparse.Namespace, code: str = "") -> tuple[Tally, float]:
     """One run of ``args.clients`` clients against a fresh server; (tally, wall seconds)."""
     port = _free_port()
@@ -168,6 +180,7 @@ def _round(args: argparse.Namespace, code: str = "") -> tuple[Tally, float]:
     stop = _start_server(args, port, code)
     tally = Tally()
     try:
+        _warm_up(url)
         budget = max(1, args.max_requests // args.clients)
         t0 = time.perf_counter()
         deadline = t0 + args.seconds
@@ -184,6 +197,22 @@ def _round(args: argparse.Namespace, code: str = "") -> tuple[Tally, float]:
     finally:
         stop()
     return tally, wall
+
+
+def _stored_turns(path: Path) -> int:
+    """How many chat turns the servers stored in the bench's chat file (0: none, or a
+    checkout that stores no chats)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM turns").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
 
 
 def _report(label: str, tallies: list[tuple[Tally, float]]) -> dict[str, float]:
@@ -235,10 +264,12 @@ def main(argv: list[str]) -> int:
         for _ in range(args.rounds if args.baseline else 1):
             for label, code in codes:
                 runs[label].append(_round(args, code))
+        stored = _stored_turns(Path(args.chats_path))
     where = "in-process" if args.in_process else "separate process"
     print(f"clients {args.clients}, endpoint /{args.endpoint}, {where}, queue concurrency "
           f"{args.concurrency or 'default'}, {len(runs['this'])} round(s) of {args.seconds:g} s "
           f"each{', alternating with ' + args.baseline if args.baseline else ''}")
+    print(f"chat turns stored: {stored}")
     rows = {label: _report(label, tallies) for label, tallies in runs.items()}
     if args.baseline and rows["baseline"]["p50"]:
         print(f"p50 this/baseline {rows['this']['p50'] / rows['baseline']['p50']:.2f}x, "
