@@ -89,13 +89,16 @@ class Site:
     def log(self) -> str:
         return (self.index.parent / f"serve-{self.port}.log").read_text(errors="replace")[-3000:]
 
-    def opsqa(self, *args: str) -> str:
-        """Run an `opsqa` command over this server's index (as its operator would)."""
-        r = subprocess.run([sys.executable, "-m", "app.cli", *args, "--index-dir",
-                            str(self.index)], cwd=ROOT, env=self.env, capture_output=True,
-                           text=True, timeout=180)
-        assert r.returncode == 0, r.stderr
-        return r.stdout
+    def opsqa(self, *commands: tuple[str, ...]) -> list[str]:
+        """Run `opsqa` commands over this server's index (as its operator would), at once."""
+        procs = [subprocess.Popen([sys.executable, "-m", "app.cli", *c, "--index-dir",
+                                   str(self.index)], cwd=ROOT, env=self.env, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for c in commands]
+        outs = [p.communicate(timeout=180) for p in procs]
+        for p, (_, err) in zip(procs, outs, strict=True):
+            assert p.returncode == 0, err
+        return [out for out, _ in outs]
 
 
 def _site(corpus_index: Path, tmp: Path, **env: str) -> Site:
@@ -352,10 +355,9 @@ def test_a_disliked_answer_reaches_the_export_and_the_gaps(site, alice):
     click(alice, "#oq-comment-send")
     wait_for(alice, lambda: not css(alice, "#oq-comment-text textarea")[0].is_displayed()
              if css(alice, "#oq-comment-text textarea") else True, why="the comment sent")
-    exported = site.opsqa("feedback", "export")
+    exported, gaps = site.opsqa(("feedback", "export"), ("gaps",))
     assert "question: What is DataOps?" in exported
     assert "# comment: Too vague about pipelines" in exported and "key_facts: []" in exported
-    gaps = site.opsqa("gaps")
     assert "What is DataOps?" in gaps and "How do I bake sourdough bread?" in gaps
     click(alice, "#oq-tab-gaps-button")
     table = wait_for(alice, lambda: [e for e in css(alice, "#oq-gaps-table")
@@ -406,9 +408,10 @@ def test_settings_offer_the_modes_that_run_here_and_top_k(site, alice):
     set_top_k(alice, 1)
     ask(alice, "What is MLOps?")
     few = source_cards(alice)
+    cited = len(answers(alice)[-1].find_elements("css selector", ".oq-inline a.oq-link"))
     set_top_k(alice, 8)
     ask(alice, "What is DataOps?")
-    assert few <= 2 and source_cards(alice) == 8, (few, source_cards(alice))
+    assert few == max(cited, 1) and source_cards(alice) == 8, (few, cited, source_cards(alice))
     set_top_k(alice, 5)
     shot(alice, "settings")
 
@@ -429,7 +432,7 @@ def test_regenerate_answers_the_last_question_again(site, alice):
     assert len(turns) == len(stored) and turns[-1][0] == "What is LLMOps?"  # replaced
 
 
-def test_stop_keeps_what_an_llm_answer_said_so_far(site, alice):
+def test_stop_ends_an_llm_answer_and_keeps_what_it_said(site, alice):
     from app.answer.modes import available_modes
     from app.settings import Settings
 
@@ -453,6 +456,7 @@ def test_stop_keeps_what_an_llm_answer_said_so_far(site, alice):
     question, answer = turns_in_store(site)[-1]
     assert question == "What is GitOps?" and answer["stopped"] and answer["mode"] == "local"
     click(alice, "#oq-mode input[value='extractive']")
+    alice.execute_script("document.querySelector('#oq-chat').scrollIntoView()")
     shot(alice, "stopped")
 
 
@@ -497,7 +501,8 @@ def login(driver: Any, url: str, user: str, password: str) -> None:
     css(driver, "input[type='password']")[0].send_keys(password)
     click(driver, "button.lg, button[type='submit']")
     wait_for(driver, lambda: css(driver, "#oq-question textarea"), why="the page after login")
-    time.sleep(1.0)
+    time.sleep(0.5)
+    settled(driver)
 
 
 def test_with_logins_each_user_has_their_own_chats_on_any_browser(sites, browsers):

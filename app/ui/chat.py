@@ -7,7 +7,9 @@ list of chats, what the browser keeps, the chat's title, the Ask and Stop button
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +19,7 @@ from app import Answer, Assistant, OpsqaError
 from app.term import without_surrogates
 from app.ui.handlers import problem_text
 from app.ui.render import chat_markdown, sources_html
-from app.ui.session import ChatSession, Partial, browser_value, owner_of, stopped_answer
+from app.ui.session import ChatSession, Partial, stopped_answer
 from app.ui.views import document_html, no_document
 from app.ui.welcome import Welcome
 
@@ -30,6 +32,10 @@ class ChatHandlers:
 
     def __init__(self, bot: Assistant, welcome: Welcome):
         self.bot, self.welcome = bot, welcome
+        # Each tab's session by Gradio's session hash, so a question sent before the page's
+        # load event is done and that event find the same session (gr.State holds it).
+        self._tabs: weakref.WeakValueDictionary[str, ChatSession] = weakref.WeakValueDictionary()
+        self._tabs_lock = threading.Lock()
 
     # -- outputs -----------------------------------------------------------------------------
     def _listing(self, s: ChatSession) -> tuple[Any, Any]:
@@ -49,25 +55,37 @@ class ChatHandlers:
             last = len(s.turns) - 1
             sources = sources_html(s.turns[-1].answer, last) if s.turns else sources_html(None)
         listing = self._listing(s) if chats else (gr.update(), gr.update())
-        return (shown, sources, s, question, listing[0], browser_value(browser, s.chat_id),
-                listing[1], gr.update(visible=not busy), gr.update(visible=busy))
+        return (shown, sources, s, question, listing[0], s.kept(), listing[1],
+                gr.update(visible=not busy), gr.update(visible=busy))
 
-    def _session(self, session: ChatSession | None, request: Any, browser: Any) -> ChatSession:
-        owner = owner_of(request, browser)
-        if session is None or session.owner != owner:
-            session = ChatSession(self.bot, owner)
-        return session
+    def _session(self, session: ChatSession | None, request: Any, browser: Any,
+                 restore: bool = False) -> ChatSession:
+        """This tab's session, made on first use from the login or the browser's id (with
+        ``restore``, the chat the browser had open is reopened)."""
+        if session is not None:
+            return session
+        tab = getattr(request, "session_hash", None) or ""
+        with self._tabs_lock:
+            found = self._tabs.get(tab) if tab else None
+            if found is not None:
+                return found
+            s = ChatSession.start(self.bot, request, browser)
+            if tab:
+                self._tabs[tab] = s
+        if restore:
+            kept = browser.get("chat") if isinstance(browser, dict) else ""
+            try:
+                s.open(str(kept or ""))
+            except OpsqaError as exc:
+                gr.Warning(problem_text(exc))
+        return s
 
     # -- opening and starting chats ----------------------------------------------------------
-    def load(self, browser: Any, request: gr.Request) -> Out:
-        """A page (re)load: this browser's id, its chats, the chat it had open, the first screen."""
-        browser = browser_value(browser, keep_chat=True)
-        s = ChatSession(self.bot, owner_of(request, browser))
-        try:
-            s.open(str(browser.get("chat") or ""))
-        except OpsqaError as exc:
-            gr.Warning(problem_text(exc))
+    def load(self, browser: Any, session: ChatSession | None, request: gr.Request) -> Out:
+        """A page (re)load: this browser's id, its chats, the chat it had open, the first
+        screen. A question sent before the page finished loading keeps its session."""
         text, examples = self.welcome.get()
+        s = self._session(session, request, browser, restore=True)
         shown = gr.update(value=s.history(), feedback_value=s.ratings(), placeholder=text,
                           examples=[{"text": q} for q in examples] or None)
         return self._out(s, browser, messages=shown) + (no_document(),)
@@ -75,13 +93,13 @@ class ChatHandlers:
     def new_chat(self, session: ChatSession | None, browser: Any = None,
                  request: gr.Request | None = None) -> Out:
         """A clean conversation: no history, no sources, no topic carried over."""
-        s = ChatSession(self.bot, owner_of(request, browser))
+        s = self._session(session, request, browser).fresh()
         return self._out(s, browser, messages=gr.update(value=[], feedback_value=[])) + (
             no_document(),)
 
     def open_chat(self, chat_id: str | None, session: ChatSession | None, browser: Any,
                   request: gr.Request) -> Out:
-        s = ChatSession(self.bot, owner_of(request, browser))
+        s = self._session(session, request, browser).fresh()
         try:
             if chat_id and not s.open(chat_id):
                 gr.Warning("That chat is gone (deleted, perhaps in another tab).")

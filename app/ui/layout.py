@@ -208,7 +208,7 @@ def _wire(h: Handlers, ch: ChatHandlers, c: SimpleNamespace, demo: gr.Blocks) ->
     c.delete_chat.click(ch.delete_chat, fresh, opened, api_visibility="private")
     c.open_btn.click(ch.open_source, [c.open_req, c.session], [c.doc, c.sources, c.side],
                      api_visibility="private").then(None, js=SCROLL_JS)
-    demo.load(ch.load, [c.browser], opened, api_visibility="private")
+    demo.load(ch.load, [c.browser, c.session], opened, api_visibility="private")
     _wire_documents(h, c, demo)
 
 

@@ -34,15 +34,10 @@ def owner_of(request: Any, browser: dict[str, Any] | None) -> str:
     return f"session:{getattr(request, 'session_hash', None) or uuid.uuid4().hex}"
 
 
-def browser_value(browser: dict[str, Any] | None, chat_id: str | None = None,
-                  keep_chat: bool = False) -> dict[str, Any]:
-    """What the browser keeps: its own random id and the chat it had open."""
-    b = dict(browser or {})
-    if not (isinstance(b.get("browser"), str) and _BROWSER_ID.match(b["browser"])):
-        b["browser"] = uuid.uuid4().hex
-    if not keep_chat:
-        b["chat"] = chat_id or ""
-    return b
+def browser_id(browser: dict[str, Any] | None) -> str:
+    """The browser's own random id (a new one when it has none yet)."""
+    bid = (browser or {}).get("browser") if isinstance(browser, dict) else None
+    return bid if isinstance(bid, str) and _BROWSER_ID.match(bid) else uuid.uuid4().hex
 
 
 @dataclass
@@ -61,12 +56,29 @@ class ChatSession:
 
     bot: Assistant
     owner: str
+    browser: str = ""  # the browser's id, kept in its local storage with the open chat
     chat_id: str = ""
     turns: list[Turn] = field(default_factory=list)
     conv: Conversation | None = None
     partial: Partial | None = None
     rated: int = -1  # the turn whose like or dislike a comment goes with
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def start(cls, bot: Assistant, request: Any, browser: dict[str, Any] | None
+              ) -> ChatSession:
+        """A new tab's session: whose it is from the login or the browser's id (made here
+        when the browser has none yet)."""
+        bid = browser_id(browser)
+        return cls(bot, owner_of(request, {"browser": bid}), bid)
+
+    def fresh(self) -> ChatSession:
+        """A clean conversation for the same owner and browser."""
+        return ChatSession(self.bot, self.owner, self.browser)
+
+    def kept(self) -> dict[str, str]:
+        """What the browser keeps: its id and the chat open now."""
+        return {"browser": self.browser, "chat": self.chat_id}
 
     def conversation(self) -> Conversation:
         if self.conv is None:
