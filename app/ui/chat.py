@@ -1,7 +1,7 @@
 """The chat tab's actions: ask (streamed), stop, regenerate, rate, and the stored chats.
 
-Every action that changes the chat returns the same outputs, in the order of ``CHAT_OUT``
-in ``app.ui.layout``: the messages, the sources panel, the session, the question box, the
+Every action that changes the chat returns the same outputs, in the order of ``out`` in
+``app.ui.layout._wire``: the messages, the sources panel, the session, the question box, the
 list of chats, what the browser keeps, the chat's title, the Ask and Stop buttons.
 """
 

@@ -103,10 +103,13 @@ class ChatSession:
         """Store one turn (``question`` as typed; the chat is created on its first); returns
         a warning for the user, or ""."""
         question = without_surrogates(question)
+        chats = self.bot.chats
         try:
+            if self.chat_id and not chats.owns(self.owner, self.chat_id):
+                self.chat_id = ""  # deleted in another tab: this turn starts a chat of its own
             if not self.chat_id:
-                self.chat_id = self.bot.chats.create(self.owner, question)
-            tid = self.bot.chats.add_turn(self.owner, self.chat_id, question, answer, stopped)
+                self.chat_id = chats.create(self.owner, question)
+            tid = chats.add_turn(self.owner, self.chat_id, question, answer, stopped)
         except ChatStoreError as exc:
             tid, warning = 0, f"This answer was not saved: {exc}"
         else:
