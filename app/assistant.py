@@ -23,6 +23,7 @@ from app.answer.modes import CUSTOM, AnswerMode, Modes
 from app.answer.plan import Plan
 from app.answer.questions import plan_question
 from app.answer.sections import distinct
+from app.chats import ChatStore
 from app.errors import QuestionError
 from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
@@ -66,6 +67,7 @@ class Assistant:
         self.retriever = Retriever(self.store, self.encoder)
         self.answerers = Modes(settings, llm)
         self.mode: str = settings.mode if llm is None else CUSTOM  # when ask names none
+        self._chats: ChatStore | None = None
 
     @classmethod
     def open(cls, *, auto_ingest: bool = True, progress: Progress | None = None,
@@ -190,15 +192,17 @@ class Assistant:
         hits = r.search(plan.query, k=2 * k, subject=plan.seeks)
         return [to_source(h) for h in distinct(hits, k)]
 
-    def ask(self, question: str, *, mode: str | None = None) -> Answer:
-        """Answer ``question`` from the documents, citing them, or refuse."""
-        return self.answer_with_plan(question, None, mode)[0]
+    def ask(self, question: str, *, mode: str | None = None, top_k: int | None = None) -> Answer:
+        """Answer ``question`` from the documents, citing them, or refuse (``top_k``: passages
+        to keep, ``settings.top_k`` when None)."""
+        return self.answer_with_plan(question, None, mode, top_k)[0]
 
-    def stream(self, question: str, *, mode: str | None = None) -> Iterator[str]:
+    def stream(self, question: str, *, mode: str | None = None,
+               top_k: int | None = None) -> Iterator[str]:
         """Yield the answer text in pieces as it is produced (joined, they are the answer)."""
         from app.answer.streaming import start_stream
 
-        yield from start_stream(self, question, None, mode)
+        yield from start_stream(self, question, None, mode, top_k)
 
     def conversation(self) -> Conversation:
         """A chat that keeps history, so follow-ups ("which tools does it use?") resolve."""
@@ -209,6 +213,27 @@ class Assistant:
     def modes(self) -> list[str]:
         """The answer modes that are configured and can run here."""
         return self.answerers.available()
+
+    def document(self, path: str) -> list[Source]:
+        """Every passage of one indexed document, in document order (none when not indexed):
+        the whole document as the index holds it, for showing a cited passage in place."""
+        from ingest.store import file_key
+
+        chunks = self.store.in_file(file_key(path))
+        chunks.sort(key=lambda c: (int(c.meta.get("start", 0)), int(c.meta.get("end", 0))))
+        return [Source(path=path, title=str(c.meta.get("title", "")),
+                       section=str(c.meta.get("section", "")), text=c.text, score=0.0,
+                       start=int(c.meta.get("start", 0)), end=int(c.meta.get("end", 0)),
+                       chunk_id=c.id, line=int(c.meta.get("line", 0))) for c in chunks]
+
+    @property
+    def chats(self) -> ChatStore:
+        """The stored chats and feedback (``settings.chats_path``, by default
+        ``<index_dir>/chats.sqlite3``), opened on first use."""
+        if self._chats is None:
+            s = self.settings
+            self._chats = ChatStore(s.chats_path or Path(s.index_dir) / "chats.sqlite3")
+        return self._chats
 
     # -- llama-index components (app/llamaindex.py) -------------------------------------------
     def as_retriever(self, k: int = 5) -> Any:
@@ -228,6 +253,13 @@ class Assistant:
         from app.llamaindex import OpsqaChatEngine
 
         return OpsqaChatEngine(self, mode=mode)
+
+    def question_kind(self, question: str) -> str:
+        """The kind of question ``question`` is read as (definition, list, howto, comparison,
+        fact, general); nothing is retrieved."""
+        r = self.retriever
+        r.sync()
+        return plan_question(self._fix(self.check_question(question)), r.terms).kind.name
 
     def _fix(self, question: str) -> str:
         """The question with misspelt words as the documents spell them; a common word of
@@ -265,9 +297,11 @@ class Assistant:
         return self.answerers.get(mode or self.mode)
 
     def answer_with_plan(self, question: str, previous: Plan | None = None,
-                         mode: str | None = None) -> tuple[Answer, Plan]:
+                         mode: str | None = None, top_k: int | None = None
+                         ) -> tuple[Answer, Plan]:
         """Answer ``question`` as one turn of a chat: ``previous`` is the plan of the turn a
-        follow-up builds on; returns the answer and this question's plan.
+        follow-up builds on; returns the answer and this question's plan. ``top_k``: the
+        passages to keep (``settings.top_k`` when None).
 
         Raises:
             QuestionError, ConfigError, IndexStoreError: as ``ask``; LLMError: the mode
@@ -276,18 +310,18 @@ class Assistant:
         t0 = time.perf_counter()
         answerer = self.answer_mode(mode)
         q = self.check_question(question)
-        r = self.retriever
-        found = gather(r, q, previous, max(self.settings.top_k, 8), self._fix)
+        r, k = self.retriever, top_k or self.settings.top_k
+        found = gather(r, q, previous, max(k, 8), self._fix)
         timings = {"retrieve_ms": _ms(t0)}
         if self._refuse(found):
-            return self._refusal(q, answerer.name, found, timings, t0), found.plan
+            return self._refusal(q, answerer.name, found, timings, t0, previous, k), found.plan
         extra = more_passages(r, found)
         timings["retrieve_ms"] = _ms(t0)
         comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
         if found.plan.kind.unanswerable(found.plan, comp.defined, r.lexical):
             found.plan.kind.unanswered(found.plan, found.evidence)
-            return self._refusal(q, answerer.name, found, timings, t0), found.plan
-        answer = answerer.answer(self._cited(q, comp, found, timings))
+            return self._refusal(q, answerer.name, found, timings, t0, previous, k), found.plan
+        answer = answerer.answer(self._cited(q, comp, found, timings, k))
         answer.timings_ms["total_ms"] = _ms(t0)
         return answer, found.plan
 
@@ -298,21 +332,25 @@ class Assistant:
         exempt = plan.kind.exempt(plan, self.retriever.lexical)
         return ev.refuse(self.settings.refusal_threshold) and not (exempt and not ev.names)
 
-    def _cited(self, q: str, comp: Composer, found: Found, timings: dict[str, float]) -> Answer:
+    def _cited(self, q: str, comp: Composer, found: Found, timings: dict[str, float],
+               k: int) -> Answer:
         """The extractive answer: the composed text, its cited passages first."""
         cited = list(comp.sources)
         rest = [h for h in found.hits if all(h.id != c.id for c in cited)]
-        sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited),
-                                                                   self.settings.top_k)])
+        sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited), k)])
         return Answer(text=comp.text(), sources=sources, refused=False, mode="extractive",
                       question=q, used=tuple(comp.used), evidence=found.evidence.score,
                       timings_ms=timings)
 
-    def _refusal(self, q: str, mode: str, found: Found, timings: dict[str, float],
-                 t0: float) -> Answer:
+    def _refusal(self, q: str, mode: str, found: Found, timings: dict[str, float], t0: float,
+                 previous: Plan | None, k: int) -> Answer:
+        """The refusal, naming the topics nearest to this question alone: in a chat the
+        search carried the earlier topic, which says nothing of what this question needs."""
         ev, hits = found.evidence, found.hits
+        if previous is not None:
+            hits = gather(self.retriever, q, None, len(hits), self._fix).hits
         text = refusal_text(ev, hits, self.retriever.terms.labels())
-        sources = tuple(to_source(h) for h in hits[: self.settings.top_k])
+        sources = tuple(to_source(h) for h in hits[:k])
         timings["total_ms"] = _ms(t0)
         return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                       evidence=ev.score, note=ev.reason, timings_ms=timings)

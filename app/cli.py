@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(s)
     _serve_parser(sub, NAMES)
     common(sub.add_parser("status", help="show the index: model, chunks, documents, store"))
+    from app.cli_reports import add_parsers
+
+    add_parsers(sub, common)
     s = sub.add_parser("eval", help="run the evaluation suite (see `opsqa eval --help`)",
                        add_help=False)
     s.add_argument("rest", nargs=argparse.REMAINDER)
@@ -197,7 +200,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 HANDLERS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "serve": cmd_serve,
-            "status": cmd_status, "eval": cmd_eval, "bench": cmd_bench}
+            "status": cmd_status, "feedback": lambda a: _reports().cmd_feedback(a, _open),
+            "gaps": lambda a: _reports().cmd_gaps(a, _open), "eval": cmd_eval,
+            "bench": cmd_bench}
+
+
+def _reports() -> Any:
+    import app.cli_reports
+
+    return app.cli_reports
 
 if __name__ == "__main__":
     sys.exit(main())

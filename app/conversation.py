@@ -20,19 +20,20 @@ class Conversation:
         self.turns: list[Answer] = []
         self._plan: Plan | None = None
 
-    def ask(self, question: str, *, mode: str | None = None) -> Answer:
-        answer, plan = self.bot.answer_with_plan(question, self._plan, mode)
+    def ask(self, question: str, *, mode: str | None = None, top_k: int | None = None) -> Answer:
+        answer, plan = self.bot.answer_with_plan(question, self._plan, mode, top_k)
         self._follow(answer, plan)
         self.turns.append(answer)
         return answer
 
-    def stream(self, question: str, *, mode: str | None = None) -> Stream:
+    def stream(self, question: str, *, mode: str | None = None,
+               top_k: int | None = None) -> Stream:
         """Like ``ask``, but the answer comes as a ``Stream``: its sources now, its text in
         pieces as they are read; the finished answer then joins ``turns``.
         """
         from app.answer.streaming import start_stream
 
-        stream = start_stream(self.bot, question, self._plan, mode)
+        stream = start_stream(self.bot, question, self._plan, mode, top_k)
         self._follow(stream.base, stream.plan)
         stream.done.append(self.turns.append)
         return stream

@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     auth: SecretStr = Field(SecretStr(""), description="user:password for basic auth; empty = none")
     concurrency_limit: int = Field(4, ge=1, le=64)
     upload_max_mb: float = Field(10.0, gt=0)
+    chats_path: str = Field("", description="SQLite file of the stored chats and feedback; "
+                            "empty = <index_dir>/chats.sqlite3")
 
     @field_validator("mode")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,20 @@ class Answer:
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Answer:
+        """An ``Answer`` back from ``to_dict`` (plus ``question`` and ``used`` when present)."""
+        sources = tuple(
+            Source(path=str(s.get("path", s.get("file", ""))), title=str(s.get("title", "")),
+                   section=str(s.get("section", "")), text=str(s.get("text", "")),
+                   score=float(s.get("score", 0.0)), start=int(s.get("start", 0)),
+                   end=int(s.get("end", 0)), chunk_id=str(s.get("chunk_id", "")),
+                   line=int(s.get("line", 0)))
+            for s in d.get("sources", ()))
+        return cls(text=str(d.get("text", "")), sources=sources, refused=bool(d.get("refused")),
+                   mode=str(d.get("mode", "extractive")), question=str(d.get("question", "")),
+                   note=str(d.get("note", "")),
+                   used=tuple((int(i), str(s)) for i, s in d.get("used", ())),
+                   evidence=float(d.get("evidence", 0.0)),
+                   timings_ms={k: float(v) for k, v in d.get("timings_ms", {}).items()})

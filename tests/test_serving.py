@@ -146,8 +146,13 @@ def test_write_endpoints_need_the_login(index, tmp_path):
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a bare Exception
             gradio_client.Client(url, auth=("team", "wrong"), verbose=False)
         client = gradio_client.Client(url, auth=("team", "s3cret"), verbose=False)
-        known = client.predict(api_name="/documents")[0]["file"]
-        assert client.predict(known, api_name="/delete")["chunks_removed"] > 0
+        doc = tmp_path / "zorblax.md"
+        doc.write_text("# Zorblax\n\nZorblax is a practice of gravel audits.\n")
+        stored = client.predict(gradio_client.handle_file(str(doc)), "", api_name="/upload")
+        assert client.predict(stored["file"], api_name="/delete")["chunks_removed"] > 0
+        built_in = client.predict(api_name="/documents")[0]["file"]
+        with pytest.raises(Exception, match="cannot be deleted here"):
+            client.predict(built_in, api_name="/delete")  # the built-in corpus stays
     finally:
         demo.close()
 

@@ -202,6 +202,40 @@ def test_chat_endpoint_escapes_html(server):
     assert "<mark>" in sources or "oq-src" in sources
 
 
+def test_follow_up_stores_the_chat_under_its_session(server):
+    _, bot = server
+    client = Client(f"http://127.0.0.1:{bot.settings.port}/", verbose=False)  # own session
+    client.predict("What is MLOps?", "", api_name="/follow_up")
+    client.predict("What are its limitations?", "", api_name="/follow_up")
+    owners = [o for (o,) in bot.chats._db().execute("SELECT DISTINCT owner FROM chats")]
+    mine = [o for o in owners if bot.chats.turns(o, bot.chats.chats(o)[0].id)[0].question
+            == "What is MLOps?"]
+    assert len(mine) == 1 and mine[0].startswith("session:")
+    turns = bot.chats.turns(mine[0], bot.chats.chats(mine[0])[0].id)
+    assert [t.question for t in turns] == ["What is MLOps?", "What are its limitations?"]
+    assert not turns[1].answer.refused and turns[1].answer.sources
+
+
+def test_built_in_documents_cannot_be_deleted(server):
+    client, bot = server
+    built_in = next(r.path for r in bot.documents() if r.title == "GitOps")
+    with pytest.raises(Exception, match="cannot be deleted here"):
+        client.predict(built_in, api_name="/delete")
+    assert any(r.path == built_in for r in bot.documents())
+
+
+def test_documents_table_names_no_server_path(server):
+    from app.ui.files import display_names
+    from app.ui.render import documents_html
+
+    _, bot = server
+    records = bot.documents()
+    s = bot.settings
+    html = documents_html(records, display_names(records, s.corpus_dir, s.index_dir))
+    assert "built-in: gitops.md" in html
+    assert all(r.path not in html for r in records)
+
+
 def test_status_and_documents(server):
     client, _ = server
     st = client.predict(api_name="/status")
@@ -242,9 +276,11 @@ def test_render_escapes_passages_and_highlights_inside_escaping():
     assert "&lt;script&gt;x()&lt;/script&gt;" in html
     assert "<mark>&lt;b onclick=&quot;y()&quot;&gt;Bold&lt;/b&gt; claim &amp; more.</mark>" in html
     assert "<img" not in answer_markdown(a)
-    refused = Answer(text="The documents do not cover this. Nearest topics: GitOps.", refused=True)
+    refused = Answer(text="The documents do not cover this. Nearest topics: GitOps.", refused=True,
+                     note="evidence 0.12 below the refusal threshold")
     assert "Not covered by the documents" in answer_markdown(refused)
     assert "oq-refusal" in sources_html(refused)
+    assert "threshold" not in sources_html(refused) + answer_markdown(refused, 0)
 
 
 def test_chat_markdown_leaves_no_document_link_live():
@@ -262,3 +298,17 @@ def test_chat_markdown_leaves_no_document_link_live():
     assert not re.search(r"(?<!\\)[\[\]]", prose), prose  # every bracket escaped
     assert "\\[Click here\\]" in prose and "\\[1\\]" in prose
     assert "`curl http://code.example`" in code and "wget https://fenced.example" in code
+
+
+def test_citations_link_to_their_sources_after_escaping():
+    from app import Answer, Source
+    from app.ui.render import answer_markdown
+
+    src = Source(path="/srv/x.md", title="<b>T</b>", section="<b>T</b> > S", text="p", score=0.5)
+    a = Answer(text="A <i>claim</i> [1], not [2], and `code [1]`\n```\nx [1]\n```", sources=(src,),
+               used=((0, "p"),))
+    md = answer_markdown(a, 3)
+    assert md.count('href="#oq-3-1"') == 2  # the [1] in the text and the source under it
+    assert "&lt;i&gt;claim&lt;/i&gt;" in md and "<i>" not in md and "\\[2\\]" in md  # no source 2
+    assert "x [1]" in md  # a code block is left alone
+    assert "&lt;b&gt;T&lt;/b&gt; › S" in md and "/srv/x.md" not in md

@@ -51,18 +51,19 @@ class Answers(Protocol):
     def answer_mode(self, mode: str | None = None) -> AnswerMode: ...
 
     def answer_with_plan(self, question: str, previous: Plan | None = None,
-                         mode: str | None = None) -> tuple[Answer, Plan]: ...
+                         mode: str | None = None, top_k: int | None = None
+                         ) -> tuple[Answer, Plan]: ...
 
 
-def start_stream(bot: Answers, question: str, previous: Plan | None, mode: str | None
-                 ) -> Stream:
+def start_stream(bot: Answers, question: str, previous: Plan | None, mode: str | None,
+                 top_k: int | None = None) -> Stream:
     """Retrieve and decide refusal now; generate (in LLM modes) as the pieces are read.
 
     Raises:
         QuestionError, ConfigError, IndexStoreError: as ``Assistant.ask``.
     """
     answerer = bot.answer_mode(mode)
-    base, plan = bot.answer_with_plan(question, previous, "extractive")
+    base, plan = bot.answer_with_plan(question, previous, "extractive", top_k)
     if base.refused:
         refused = replace(base, mode=answerer.name)
         return Stream(base, plan, pieces(base.text), lambda: refused, answerer.name)

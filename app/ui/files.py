@@ -12,6 +12,7 @@ import re
 import shutil
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from app import DOCUMENT_TYPES
 from app.errors import OpsqaError
@@ -95,3 +96,21 @@ def is_upload(path: str | Path, index_dir: str | Path) -> bool:
         return Path(path).resolve().parent == folder
     except OSError:
         return False
+
+
+def display_names(records: list[Any], corpus_dir: str | Path, index_dir: str | Path
+                  ) -> dict[str, str]:
+    """How the page names each indexed document, never by its server path: ``built-in:``
+    and the path inside the default corpus, ``uploaded:`` and the name, else the file name."""
+    corpus = Path(corpus_dir).expanduser().resolve()
+    folder = uploads_dir(index_dir)
+    out = {}
+    for r in records:
+        p = Path(r.path)
+        if p.parent == folder:
+            out[r.path] = f"uploaded: {p.name}"
+        elif p.is_relative_to(corpus):
+            out[r.path] = f"built-in: {p.relative_to(corpus).as_posix()}"
+        else:
+            out[r.path] = p.name
+    return out

@@ -7,7 +7,6 @@ here with its traceback and the user sees one plain sentence.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,24 +14,25 @@ from typing import Any
 import gradio as gr
 
 from app import Answer, Assistant, OpsqaError
-from app.conversation import Conversation
-from app.term import without_surrogates
 from app.ui.files import (
     ALLOWED_SUFFIXES,
     NOT_A_DOCUMENT,
     UnreadableType,
+    display_names,
     is_upload,
     store_upload,
 )
 from app.ui.render import (
     answer_json,
-    answer_markdown,
     chat_markdown,
     compare_html,
     documents_html,
-    sources_html,
+    esc,
     status_markdown,
 )
+from app.ui.session import ChatSession, owner_of
+from app.ui.views import gaps_html
+from app.ui.welcome import topic_choices
 
 log = logging.getLogger("opsqa.ui")
 INTERNAL = "Something went wrong on the server (the details are in its log). Please try again."
@@ -44,18 +44,13 @@ FACETS = (  # what one asks of any topic, whatever the documents are about
 )
 
 
-def _message(exc: Exception) -> str:
+def problem_text(exc: Exception) -> str:
+    """What the user reads of a failure: an ``OpsqaError``'s message, else one plain sentence
+    (the traceback goes to the server's log)."""
     if isinstance(exc, OpsqaError):
         return str(exc)
     log.exception("unexpected error in a UI handler")
     return INTERNAL
-
-
-def _pieces(text: str, words: int = 4) -> Iterator[str]:
-    """Growing prefixes of ``text``, a few words at a time (what the chat bubble shows)."""
-    parts = re.split(r"(?<=\s)", text)
-    for i in range(words, len(parts) + words, words):
-        yield "".join(parts[:i])
 
 
 class Handlers:
@@ -73,42 +68,6 @@ class Handlers:
     def _mode(self, mode: str | None) -> str | None:
         return mode or None
 
-    # -- chat --------------------------------------------------------------------------------
-    def chat(
-        self,
-        message: str,
-        history: list[dict[str, Any]] | None,
-        conv: Conversation | None,
-        mode: str | None,
-    ):
-        """Stream one answer into the chat; the conversation keeps follow-ups on topic."""
-        history = list(history or [])
-        conv = conv or self.bot.conversation()
-        message = without_surrogates(message or "")  # the echo must survive JSON too
-        if not (message or "").strip():
-            gr.Warning("Type a question about the documents first.")
-            yield history, gr.update(), conv, ""
-            return
-        history.append({"role": "user", "content": chat_markdown(message)})
-        try:
-            answer = conv.ask(message, mode=self._mode(mode))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
-            text = _message(exc)
-            gr.Warning(text)
-            history.append({"role": "assistant", "content": f"**Problem:** {chat_markdown(text)}"})
-            yield history, gr.update(), conv, ""
-            return
-        history.append({"role": "assistant", "content": ""})
-        for part in _pieces(answer_markdown(answer)):
-            history[-1] = {"role": "assistant", "content": part}
-            yield history, gr.update(), conv, ""
-        yield history, sources_html(answer), conv, ""
-
-    def clear(self, conv: Conversation | None):
-        if conv is not None:
-            conv.clear()
-        return [], sources_html(None), conv, ""
-
     # -- API-only endpoints -------------------------------------------------------------------
     def ask(self, question: str, mode: str = "") -> dict[str, Any]:
         """Answer one question (no history): the answer text with its sources as JSON."""
@@ -122,13 +81,19 @@ class Handlers:
                 text += piece
                 yield text
         except Exception as exc:  # noqa: BLE001
-            raise gr.Error(_message(exc)) from None
+            raise gr.Error(problem_text(exc)) from None
 
-    def follow_up(self, question: str, mode: str, conv: Conversation | None):
-        """Ask within this session's conversation (the same history as the chat tab)."""
-        conv = conv or self.bot.conversation()
-        answer = self._run(lambda: conv.ask(question, mode=self._mode(mode)))
-        return answer_json(answer), conv
+    def follow_up(self, question: str, mode: str, session: ChatSession | None,
+                  request: gr.Request):
+        """Ask within this session's chat (stored like the chat tab's, under the login or
+        this API session); follow-ups resolve against its earlier questions."""
+        if session is None:
+            session = ChatSession(self.bot, owner_of(request, None))
+        answer = self._run(lambda: session.conversation().ask(question, mode=self._mode(mode)))
+        warning = session.store(question, answer)
+        if warning:
+            log.warning("%s", warning)
+        return answer_json(answer), session
 
     def documents(self) -> list[dict[str, Any]]:
         """What is indexed."""
@@ -160,7 +125,7 @@ class Handlers:
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001
-            raise gr.Error(_message(exc)) from None
+            raise gr.Error(problem_text(exc)) from None
 
     # -- documents ---------------------------------------------------------------------------
     def _ingest_one(self, tmp: str, name: str, progress: Any = None) -> dict[str, Any]:
@@ -189,13 +154,17 @@ class Handlers:
         }
 
     def _remove(self, path: str) -> int:
+        """Delete one uploaded document; the built-in and CLI-ingested ones are not the UI's."""
         self._may_write()
         known = {r.path for r in self.bot.documents()}
         if path not in known:
-            raise OpsqaError(f"{path!r} is not in the index; refresh the list and pick again")
+            raise OpsqaError(f"{Path(path).name!r} is not in the index; refresh the list and "
+                             "pick again")
+        if not is_upload(path, self.bot.settings.index_dir):
+            raise OpsqaError(f"{Path(path).name} was not uploaded here, so it cannot be deleted "
+                             "here: only documents uploaded through this page can be")
         n = self.bot.remove(path)
-        if is_upload(path, self.bot.settings.index_dir):
-            Path(path).unlink(missing_ok=True)
+        Path(path).unlink(missing_ok=True)
         return n
 
     def upload(self, files: list[str] | str | None, progress=gr.Progress()):  # noqa: B008
@@ -217,7 +186,7 @@ class Handlers:
             except UnreadableType:
                 unread.setdefault(Path(name).suffix.lower() or "no file type", []).append(name)
             except Exception as exc:  # noqa: BLE001
-                text = _message(exc)
+                text = problem_text(exc)
                 gr.Warning(text)
                 lines.append(f"**Not done:** {chat_markdown(text)}")
         if unread:
@@ -228,40 +197,55 @@ class Handlers:
             lines.append(f"**Not read:** {chat_markdown(text[len('Not read: '):])}")
         return ("\n\n".join(lines),) + self.refresh()
 
-    def delete(self, path: str | None):
-        if not path:
+    def delete(self, name: str | None):
+        """UI delete: ``name`` is an upload as the list shows it (never a server path)."""
+        if not name:
             gr.Warning("Pick a document to delete.")
             return (gr.update(),) + self.refresh()
+        s = self.bot.settings
+        path = next((p for p, shown in display_names(self.bot.documents(), s.corpus_dir,
+                                                     s.index_dir).items() if shown == name), "")
         try:
-            n = self._remove(path)
-            msg = f"**Removed** {chat_markdown(Path(path).name)} ({n} chunks)"
+            n = self._remove(path or name)
+            msg = f"**Removed** {chat_markdown(name)} ({n} chunks)"
         except Exception as exc:  # noqa: BLE001
-            msg = f"**Not done:** {chat_markdown(_message(exc))}"
-            gr.Warning(_message(exc))
+            msg = f"**Not done:** {chat_markdown(problem_text(exc))}"
+            gr.Warning(problem_text(exc))
         return (msg,) + self.refresh()
 
     def refresh(self):
-        """Status line, documents table, delete choices, and the compare choices."""
+        """Status line, documents table, delete choices (uploads only), compare choices."""
         try:
             records = self.bot.documents()
             status = status_markdown(self.bot.status())
         except Exception as exc:  # noqa: BLE001
-            return (
-                f"**Not done:** {chat_markdown(_message(exc))}",
-                gr.update(),
-                gr.update(),
-                gr.update(),
-                gr.update(),
-            )
-        paths = [r.path for r in records]
-        names = topic_choices(records)
+            return (f"**Not done:** {chat_markdown(problem_text(exc))}",) + (gr.update(),) * 4
+        s = self.bot.settings
+        names = display_names(records, s.corpus_dir, s.index_dir)
+        uploads = [names[r.path] for r in records if is_upload(r.path, s.index_dir)]
+        topics = topic_choices(records)
         return (
             status,
-            documents_html(records),
-            gr.update(choices=paths, value=None),
-            gr.update(choices=names),
-            gr.update(choices=names),
+            documents_html(records, names),
+            gr.update(choices=uploads, value=None),
+            gr.update(choices=topics),
+            gr.update(choices=topics),
         )
+
+    # -- gaps ------------------------------------------------------------------------------
+    def gaps(self) -> list[dict[str, Any]]:
+        """The refused and disliked questions of the stored chats, grouped by meaning."""
+        from app.gaps import find_gaps
+
+        return [g.to_dict() for g in self._run(lambda: find_gaps(self.bot))]
+
+    def gaps_view(self) -> str:
+        from app.gaps import find_gaps
+
+        try:
+            return gaps_html(find_gaps(self.bot))
+        except Exception as exc:  # noqa: BLE001
+            return f'<div class="oq-empty">{esc(problem_text(exc))}</div>'
 
     # -- compare -----------------------------------------------------------------------------
     def compare(self, left: str | None, right: str | None, mode: str | None):
@@ -275,24 +259,7 @@ class Handlers:
                 try:
                     cells.append(self.bot.ask(q.format(x=x), mode=self._mode(mode)))
                 except Exception as exc:  # noqa: BLE001
-                    cells.append(_message(exc))
+                    cells.append(problem_text(exc))
             rows.append((facet, cells[0], cells[1]))
         return compare_html(left, right, rows)
 
-
-def topic_choices(records: list[Any]) -> list[str]:
-    """Compare choices from the indexed titles: short names, not essay titles."""
-    titles = sorted({r.title.strip() for r in records if r.title and r.title.strip()})
-    short = [t for t in titles if len(t.split()) <= 2 and ":" not in t]
-    return short or titles
-
-
-def example_questions(names: list[str]) -> list[str]:
-    """Example questions about the indexed documents' own topics (their short titles)."""
-    if not names:
-        return []
-    out = [f"What is {names[0]}?", "What is it used for?"]
-    if len(names) > 1:
-        out.append(f"How does {names[0]} differ from {names[1]}?")
-    out += [f"What are the limitations of {n}?" for n in names[2:4]]
-    return out

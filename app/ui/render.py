@@ -8,7 +8,10 @@ the same way, and the Chatbot's own sanitizer stays on as a second layer.
 In the chat bubbles, Markdown would also turn document text into live links: ``[text](url)``,
 images, and the bare ``http://``, ``www.`` and e-mail forms that GitHub Markdown links by
 itself. ``chat_markdown`` keeps every such form as text (outside code, where Markdown makes
-no links anyway), so the only links in a bubble are the ones opsqa adds to escaped text.
+no links anyway), so the only links are the project's own: a citation ``[n]`` and a source's
+"show in document", added after the escaping and carrying nothing but ``href="#oq-TURN-N"``
+(``app.ui.assets`` opens them; the Chatbot's sanitizer keeps a fragment link and drops
+``data-`` attributes).
 """
 
 from __future__ import annotations
@@ -21,25 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from app.types import Answer, Source
-
-CSS = """
-.oq-src {border:1px solid var(--border-color-primary); border-radius:8px; padding:8px 10px;
-  margin:0 0 8px 0; font-size:0.92em}
-.oq-src .oq-head {font-weight:600}
-.oq-src .oq-meta {color:var(--body-text-color-subdued); font-size:0.9em; margin:2px 0 6px}
-.oq-src .oq-pass {white-space:pre-wrap; line-height:1.45}
-.oq-src mark {background:#fde68a; color:#111; padding:0 1px; border-radius:2px}
-.oq-refusal {border-left:4px solid #6366f1; background:rgba(99,102,241,0.08);
-  padding:8px 12px; border-radius:6px; margin-bottom:8px}
-.oq-refusal .oq-label {font-weight:700; color:#4f46e5}
-.oq-empty {color:var(--body-text-color-subdued)}
-.oq-table {width:100%; border-collapse:collapse; font-size:0.92em}
-.oq-table th, .oq-table td {border:1px solid var(--border-color-primary); padding:6px 8px;
-  white-space:pre-wrap;
-  vertical-align:top; text-align:left}
-.oq-cite {color:var(--body-text-color-subdued); font-size:0.85em; margin-top:4px}
-.oq-cell-refused {color:var(--body-text-color-subdued); font-style:italic}
-"""
 
 REFUSAL_LABEL = "Not covered by the documents"
 
@@ -85,12 +69,43 @@ def chat_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The assistant's chat bubble: the cited answer, or a clearly labelled refusal."""
+def source_link(turn: int, n: int, label: str) -> str:
+    """A project link to source ``n`` of answer ``turn``; ``label`` must be escaped already."""
+    return f'<a class="oq-link" href="#oq-{turn}-{n}">{label}</a>'
+
+
+_CITE = re.compile(r"\[(\d+)\]")
+_ESCAPED_CITE = re.compile(r"\\\[(\d+)\\\]")  # "[1]" as chat_markdown writes it: "\[1\]"
+_CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]*`)", re.S)  # fenced blocks and inline code
+
+
+def _linked(escaped: str, turn: int, count: int) -> str:
+    """``[n]`` markers of escaped text made links to their sources (code left alone)."""
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return source_link(turn, n, f"[{n}]") if 0 < n <= count else m.group()
+
+    parts = _CODE.split(escaped)
+    return "".join(p if i % 2 else _ESCAPED_CITE.sub(link, p) for i, p in enumerate(parts))
+
+
+def answer_markdown(answer: Answer, turn: int | None = None) -> str:
+    """The assistant's chat bubble: the cited answer, or a clearly labelled refusal (its
+    plain sentence only, never the internal note). With ``turn`` (the answer's place in the
+    chat) each ``[n]`` links to its source and the cited sources follow the answer."""
     body = chat_markdown(answer.text)
     if answer.refused:
         return f"**{REFUSAL_LABEL}.**\n\n{body}"
-    return body
+    if turn is None:
+        return body
+    cited = sorted({i for i, _ in answer.used if i < len(answer.sources)})
+    cited = cited or sorted({int(n) - 1 for n in _CITE.findall(answer.text)
+                             if 0 < int(n) <= len(answer.sources)})
+    links = " · ".join(source_link(turn, i + 1, f"[{i + 1}] {esc(source_label(answer.sources[i]))}")
+                       for i in cited)
+    inline = f'\n\n<div class="oq-inline">Sources: {links}</div>' if links else ""
+    return _linked(body, turn, len(answer.sources)) + inline
 
 
 def _sentence_pattern(sentence: str) -> re.Pattern[str] | None:
@@ -129,47 +144,45 @@ def highlight(passage: str, sentences: Iterable[str]) -> str:
 
 
 def source_label(s: Source) -> str:
-    """Compact plain-text label: title › section (file)."""
-    name = Path(s.path).name if s.path else "?"
-    sec = f" › {s.section}" if s.section else ""
-    return f"{s.title}{sec} ({name})"
+    """Compact plain-text label: title › section (the section's path without the title)."""
+    parts = [p.strip() for p in s.section.split(" > ") if p.strip()]
+    if parts and parts[0] == s.title.strip():
+        parts = parts[1:]
+    return " › ".join([s.title, *parts]) if s.title else " › ".join(parts) or "passage"
 
 
-def sources_html(answer: Answer | None) -> str:
-    """The sources panel for one answer: refusal banner, then each passage with highlights."""
+def sources_html(answer: Answer | None, turn: int | None = None, active: int = 0) -> str:
+    """The sources panel for one answer: a refusal banner, then each passage with what the
+    answer quotes highlighted; with ``turn`` each card opens its passage in its document, and
+    card ``active`` (1-based) is marked as the one shown there."""
     if answer is None:
-        return '<div class="oq-empty">Sources of the latest answer appear here.</div>'
-    parts = []
+        return ('<div class="oq-empty">The sources of an answer appear here: click an '
+                "answer, or a citation [n] in it.</div>")
+    parts = [f'<div class="oq-meta">Sources of: {esc(answer.question)}</div>'] \
+        if answer.question else []
     if answer.refused:
         parts.append(
             f'<div class="oq-refusal"><div class="oq-label">{REFUSAL_LABEL}</div>'
             f"<div>{esc(answer.text)}</div>"
-            '<div class="oq-meta">The closest passages below were not strong enough '
-            "evidence to answer.</div></div>"
+            '<div class="oq-meta">The passages below come nearest to the question, but '
+            "they do not answer it.</div></div>"
         )
     used: dict[int, list[str]] = {}
     for idx, sentence in answer.used:
         used.setdefault(idx, []).append(sentence)
     for i, s in enumerate(answer.sources):
-        meta = " · ".join(
-            x
-            for x in (
-                f"file {esc(Path(s.path).name)}" if s.path else "",
-                f"section {esc(s.section)}" if s.section else "",
-                f"score {s.score:.3f}",
-            )
-            if x
-        )
+        n = i + 1
+        show = source_link(turn, n, "show in document") if turn is not None else ""
+        cls = "oq-src oq-active" if n == active else "oq-src"
         parts.append(
-            f'<div class="oq-src" data-source="{i + 1}">'
-            f'<div class="oq-head">[{i + 1}] {esc(s.title)}</div>'
-            f'<div class="oq-meta">{meta}</div>'
+            f'<div class="{cls}" data-source="{n}">'
+            f'<div class="oq-head">[{n}] {esc(source_label(s))}</div>'
+            f'<div class="oq-meta">{show}</div>'
             f'<div class="oq-pass">{highlight(s.text, used.get(i, []))}</div></div>'
         )
     if not answer.sources:
         parts.append('<div class="oq-empty">No passages were retrieved.</div>')
-    note = f'<div class="oq-meta">{esc(answer.note)}</div>' if answer.note else ""
-    return f'<div class="oq-sources">{note}{"".join(parts)}</div>'
+    return f'<div class="oq-sources">{"".join(parts)}</div>'
 
 
 def compare_html(left: str, right: str, rows: list[tuple[str, Answer | str, Answer | str]]) -> str:
@@ -186,25 +199,35 @@ def compare_html(left: str, right: str, rows: list[tuple[str, Answer | str, Answ
         return f"<td>{esc(a.text)}{cite}</td>"
 
     body = "".join(f"<tr><th>{esc(facet)}</th>{cell(a)}{cell(b)}</tr>" for facet, a, b in rows)
-    return (
+    return scrolling(
         f'<table class="oq-table"><thead><tr><th></th><th>{esc(left)}</th>'
         f"<th>{esc(right)}</th></tr></thead><tbody>{body}</tbody></table>"
     )
 
 
-def documents_html(records: list[Any]) -> str:
-    """The indexed documents as a table: title, path, chunks, when ingested."""
+def scrolling(table: str) -> str:
+    """A table in a box that scrolls sideways when the screen is narrower (a phone)."""
+    return f'<div class="oq-scroll">{table}</div>'
+
+
+def documents_html(records: list[Any], names: dict[str, str] | None = None) -> str:
+    """The indexed documents as a table: title, where it comes from, chunks, when ingested.
+
+    Args:
+        names: how each record's path is shown ("built-in: guide.md"), never a server path.
+    """
     if not records:
         return '<div class="oq-empty">Nothing is indexed yet: upload a document.</div>'
+    names = names or {}
     rows = "".join(
-        f"<tr><td>{esc(r.title)}</td><td>{esc(r.path)}</td><td>{r.chunks}</td>"
+        f"<tr><td>{esc(r.title)}</td><td>{esc(names.get(r.path, Path(r.path).name))}</td>"
+        f"<td>{r.chunks}</td>"
         f"<td>{esc(time.strftime('%Y-%m-%d %H:%M', time.localtime(r.ingested_at)))}</td></tr>"
         for r in records
     )
-    return (
-        '<table class="oq-table"><thead><tr><th>Title</th><th>Path</th><th>Chunks</th>'
-        f"<th>Ingested</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    return scrolling(
+        '<table class="oq-table"><thead><tr><th>Title</th><th>Document</th><th>Chunks</th>'
+        f"<th>Ingested</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def status_markdown(status: dict[str, Any]) -> str:
