@@ -231,11 +231,13 @@ def _receive(fd: int, seconds: float, too_big: Callable[[], bool]) -> bytes | No
     deadline = time.monotonic() + seconds
     buf = bytearray()
     need = 8
+    ready = select.poll()  # not select.select: it cannot watch a descriptor numbered 1024 or more
+    ready.register(fd, select.POLLIN)
     while len(buf) < need:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        if not select.select([fd], [], [], min(left, 0.1))[0]:
+        if not ready.poll(max(1, int(min(left, 0.1) * 1000))):
             if too_big():
                 return b""
             continue
