@@ -57,7 +57,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         _print_ingest(console, report)
     if report.nothing_read and not report.missing:
-        where = for_terminal(" ".join(args.paths), one_line=True, markup=True)
+        where = for_terminal(" ".join(args.paths) or "the files the index knew", one_line=True,
+                             markup=True)
         console.print(f"[red]error[/]: nothing to read in {where}: "
                       f"{for_terminal(_found(report), one_line=True, markup=True)}; "
                       f"opsqa reads {', '.join(suffixes())}", soft_wrap=True)
