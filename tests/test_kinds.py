@@ -79,6 +79,16 @@ def first_line(text: str) -> str:
     return text.strip().split("\n")[0]
 
 
+def bot_over(tmp_path, name: str, text: str) -> Assistant:
+    """An assistant over one Markdown document of the test's own."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / name).write_text(text, encoding="utf-8")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
+    bot.ingest([docs])
+    return bot
+
+
 def test_a_definition_opens_with_what_its_subject_is(small_bot):
     a = small_bot.ask("What is a panel?")
     assert first_line(a.text).startswith("A panel is a titled area")
@@ -111,12 +121,9 @@ def test_a_fact_no_passage_holds_is_refused(small_bot, question):
     ("How long is an export file kept?", "three minor releases"),  # a span without a unit
 ])
 def test_a_frequency_or_span_in_words_is_a_fact(tmp_path, question, fact):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "exports.md").write_text(
-        "# Exports\n\nAn export writes a dashboard's widgets to a file. Exports run every "
-        "night. An export file is kept for three minor releases, then deleted.\n")
-    bot = Assistant.open(index_dir=tmp_path / "index", corpus_dir=docs)
+    bot = bot_over(tmp_path, "exports.md",
+                   "# Exports\n\nAn export writes a dashboard's widgets to a file. Exports run "
+                   "every night. An export file is kept for three minor releases, then deleted.\n")
     a = bot.ask(question)
     assert not a.refused and fact in first_line(a.text), a.text
 
@@ -175,16 +182,12 @@ def test_a_new_kind_is_one_class_and_one_registry_entry(small_bot, monkeypatch):
 def test_a_sentence_without_a_subject_is_about_its_paragraphs_subject(tmp_path):
     """ "It aims to ..." in a paragraph that opens with another term answers about that
     term, not about the one asked."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "tools.md").write_text(
+    bot = bot_over(tmp_path, "tools.md",
         "# Report tools\n\n"
         "Quillet is a scheduler for nightly reports. It aims to improve how fast reports "
         "reach their readers.\n\n"
         "Brassica is a checker for report files. It aims to keep reports correct by "
-        "rejecting any file with a missing column.\n", encoding="utf-8")
-    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
-    bot.ingest([docs])
+        "rejecting any file with a missing column.\n")
     a = bot.ask("How do I improve my reports with Brassica?")
     assert not a.refused and "missing column" in first_line(a.text), a.text
 
@@ -200,13 +203,9 @@ def test_a_follow_up_opening_with_and_is_read_without_it(small_bot):
 
 def test_a_verb_and_its_particle_read_as_the_documents_one_word(tmp_path):
     """ "back up" asks about what the documents call a "backup"."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "ops.md").write_text(
+    bot = bot_over(tmp_path, "ops.md",
         "# Operations\n\n## After a crash\n\nTo bring the store back up after a crash, run "
         "`store start --repair`.\n\n## Keeping copies\n\nRun `store dump --all > "
-        "backup.tar` to make a backup of every table.\n", encoding="utf-8")
-    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
-    bot.ingest([docs])
+        "backup.tar` to make a backup of every table.\n")
     a = bot.ask("How do I back up the store?")
     assert not a.refused and "store dump --all" in a.text.split("\n\n")[0], a.text
