@@ -103,9 +103,11 @@ class _Mdx:
 
     def _line(self, i: int) -> int:
         line = self.lines[i]
-        dedent = self.stack[-1][2] if self.stack else 0
-        if dedent and line[:dedent].strip() == "":
-            line = self.lines[i] = line[dedent:]
+        if self.stack:  # children dedented to their tag, never past it (a fence's last line)
+            _, at, dedent = self.stack[-1]
+            cut = min(dedent, len(line) - len(line.lstrip(" ")) - at)
+            if cut > 0:
+                line = self.lines[i] = line[cut:]
         was = self.fence
         self.fence = _fence_state(line, self.fence)
         if was or self.fence:

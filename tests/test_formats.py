@@ -161,6 +161,21 @@ def test_mdx_in_a_markdown_file_and_plain_markdown(tmp_path):
     assert b.text == "# B\n\nimport the data from 'files' first.\n\n```python\nimport os\n```"
 
 
+def test_mdx_tab_in_a_list_step_keeps_its_code_in_the_step(tmp_path):
+    """A tab inside a numbered step whose fence opens one space deeper than it closes: the
+    children are dedented to their tag, never past it, so the block closes in the step and
+    the text after it is not read as code."""
+    (tmp_path / "a.md").write_text(
+        "import Tabs from '@theme/Tabs';\n\n# A\n\n1. Open the hatch.\n\n"
+        "   <Tabs>\n\n   <TabItem value=\"x\" label=\"Monthly\">\n\n"
+        "    ```python\n    hatch.open()\n   ```\n\n   </TabItem>\n\n   </Tabs>\n\n"
+        "2. Close the hatch after the bell.\n")
+    text = load_document(tmp_path / "a.md").text
+    before, code, after = text.split("```")[-3:]
+    assert code.split() == ["python", "hatch.open()"]
+    assert "2. Close the hatch after the bell." in after and "Open the hatch" in before
+
+
 @pytest.mark.parametrize(("markdown", "text"), [
     ("**Kestrel** or **Osprey** boats cross the bay.", "Kestrel or Osprey boats cross the bay."),
     ("**Kestrel** is the older boat.", "Kestrel is the older boat."),
