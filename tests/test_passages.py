@@ -33,6 +33,13 @@ def test_a_code_block_cut_by_the_passage_end_is_closed():
     assert u.text == "```sh\nflux install\nflux check\n```"
 
 
+def test_an_empty_code_block_is_not_quoted():
+    """A fence with nothing inside (a docs site's reference to a snippet file) says nothing."""
+    units = split_units(hit('Verify it:\n\n```python title="Python" name="snippets/verify"\n'
+                            '\n```\n\nThe batch is returned.'))
+    assert [u.kind for u in units] == ["sentence", "sentence"]
+
+
 def test_rendering_quotes_code_and_escapes_bracketed_numbers():
     units = split_units(hit("Run:\n\n```sh\nlog INFO[0000] started\n```\n\nRead arr[0] first."))
     comp = Composer(100)

@@ -80,7 +80,7 @@ def split_units(hit: Hit) -> list[Unit]:
         if fence:
             flush()
             body, j = _code_block(lines, i, fence.group(1))
-            if "\n" in body.strip():
+            if any(x.strip() for x in body.split("\n")[1:-1]):  # an empty block says nothing
                 block, cur = block + 1, ""
                 out.append(Unit(body, "code", hit, len(out), block))
             i = j + 1
