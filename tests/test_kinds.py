@@ -209,3 +209,17 @@ def test_a_verb_and_its_particle_read_as_the_documents_one_word(tmp_path):
         "backup.tar` to make a backup of every table.\n")
     a = bot.ask("How do I back up the store?")
     assert not a.refused and "store dump --all" in a.text.split("\n\n")[0], a.text
+
+
+def test_an_item_that_follows_the_lead_is_quoted_with_its_list(tmp_path):
+    """One item out of its list lacks what it belongs to: a further item is read with the
+    rest of its (short) list, as one list, not as items scattered apart."""
+    bot = bot_over(tmp_path, "harbour.md",
+        "# Harbour\n\nThe tide way runs the harbour from one tide file.\n\n"
+        "## In short\n\n- Every berth is listed in the tide file\n- Pull requests = berth changes\n"
+        "- The harbour master applies the tide file each hour\n\n"
+        "## When to use it\n\n- You run many berths\n- You want safe rollbacks\n")
+    a = bot.ask("What is the tide way?")
+    assert first_line(a.text).startswith("The tide way runs the harbour"), a.text
+    items = [line for line in a.text.split("\n\n")[1].split("\n") if line.startswith("- ")]
+    assert len(items) == 3 and "Pull requests = berth changes" in items[1], a.text

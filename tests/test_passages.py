@@ -115,3 +115,14 @@ def test_a_list_is_cut_to_fit_only_where_allowed():
     assert cut is not None and [u.text for u in cut.units][:2] == ["Pick one:", "option number 0"]
     assert sum(u.words for u in cut.units) <= 12
     assert fit(g, 12, cut=False) is None and fit(g, 100) is g
+
+
+def test_a_pointer_to_another_page_is_not_a_claim():
+    """ "See X for details." and "Refer to X." point elsewhere: quoted neither alone nor
+    after the sentence they follow."""
+    from app.answer.groups import ABOUT_TEXT
+
+    for s in ("See Deploy the agent for setup details.", "Refer to the install guide.",
+              "For details, see the reference.", "To learn more about tabs, see Tabs."):
+        assert ABOUT_TEXT.match(s), s
+    assert not ABOUT_TEXT.match("Seeding the cache takes a minute.")

@@ -55,8 +55,8 @@ ABOUT_TEXT = re.compile(
     r"(?:these|here)\s+are\s+the\b|(?:below|here)\s+(?:are|is)\b|"
     r"in\s+this\s+(?:document|page|guide|section|article|"
     r"tutorial|quickstart|chapter|topic)\b|learn\s+(?:how|about)\b|(?:description|sidebar"
-    r"(?:\s+label)?|title|summary)\s*:|see\s+(?:also|the\s+following)\b|"
-    r"for\s+more\s+information\b)", re.I)
+    r"(?:\s+label)?|title|summary)\s*:|see\b|refer\s+to\b|to\s+learn\s+more\b|"
+    r"for\s+(?:more\s+)?(?:information|details)\b)", re.I)
 
 
 def echoes(u: Unit) -> bool:
@@ -227,7 +227,8 @@ def choose(groups: list[Group], budget: Budget, grow: Callable[[Group], Group] |
     ``subject``: a further group from the lead's passage must score ``budget.keep`` of the
     lead, one from elsewhere ``budget.elsewhere``. The lead is the best of ``lead_from``
     (default: every group) that can open an answer (``opens``), or nearly so; with ``cut``
-    a list too long for the budget leads with its first items (a list question)."""
+    a list too long for the budget leads with its first items (a list question). A further
+    item is quoted with its list where the list fits and may follow (``_with_list``)."""
     ranked = sorted(groups, key=lambda g: -g.score)
     leads = sorted(lead_from if lead_from is not None else groups,
                    key=lambda g: -(g.score - (0.0 if opens(g) else OPENING)))
@@ -242,15 +243,32 @@ def choose(groups: list[Group], budget: Budget, grow: Callable[[Group], Group] |
     for g in ranked:
         if len(chosen) > budget.followers:
             break
-        if not _follows(g, chosen, budget, subject, taken):
+        # An item is read with its list where that may follow, else alone.
+        f = next((x for x in (_with_list(g, groups, budget.words - used), g)
+                  if _follows(x, chosen, budget, subject, taken)), None)
+        if f is None:
             continue
-        n = sum(u.words for u in g.units)
+        n = sum(u.words for u in f.units)
         if used + n > budget.words:
             continue
-        chosen.append(g)
-        taken |= {unit_key(u) for u in g.units}
+        chosen.append(f)
+        taken |= {unit_key(u) for u in f.units}
         used += n
     return chosen
+
+
+def _with_list(g: Group, groups: list[Group], room: int) -> Group:
+    """An item read with its list (one item out of its list lacks what it belongs to),
+    ranked by the item's relevance; alone when the list does not fit."""
+    if g.shape != "item":
+        return g
+    item = g.units[0]
+    for whole in groups:
+        if whole.shape == "list" and item in whole.units:
+            f = fit(whole, room)
+            if f is not None and item in f.units:
+                return Group(f.units, g.score, g.base, whole.stems, "list", whole.steps)
+    return g
 
 
 def _follows(g: Group, chosen: list[Group], budget: Budget, subject: set[str] | None,
