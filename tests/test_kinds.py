@@ -223,3 +223,21 @@ def test_an_item_that_follows_the_lead_is_quoted_with_its_list(tmp_path):
     assert first_line(a.text).startswith("The tide way runs the harbour"), a.text
     items = [line for line in a.text.split("\n\n")[1].split("\n") if line.startswith("- ")]
     assert len(items) == 3 and "Pull requests = berth changes" in items[1], a.text
+
+
+def test_a_second_question_in_the_same_one_is_answered_too(tmp_path):
+    """ "How do I X, and where is Y?": the command answers the first part, and the sentence
+    that answers the second comes before the first part's further sentences, though its words
+    weigh little in the whole question."""
+    bot = bot_over(tmp_path, "lanterns.md",
+        "# Lanterns\n\n## Lighting a lantern\n\nTo light a brass harbour lantern with the lamp "
+        "tool, run:\n\n```bash\nlamp light --wick 2\n```\n\nA lantern lit this way glows for "
+        "six hours and a lantern can be dimmed with the side knob of the lantern.\n\nLanterns "
+        "are lit at dusk by the harbour crew, who light each lantern in turn along the quay "
+        "wall.\n\nTo light a lantern by hand, strike a match and hold it to the wick until the "
+        "lantern flame is steady.\n\n## Oil\n\nThe oil tank is refilled from the quay pump "
+        "every Sunday.\n")
+    a = bot.ask("How do I light a brass harbour lantern with the lamp tool and its wick, and "
+                "where is the oil refilled?")
+    assert not a.refused and "lamp light --wick 2" in a.text, a.text
+    assert "quay pump" in a.text.split("\n\n")[2], a.text

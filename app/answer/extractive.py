@@ -8,7 +8,8 @@ read: a lead-in with its list or code block, a list under the sentence that intr
 The best group leads; more groups follow by score while they add something new (near-repeats
 are dropped) and the answer stays short. The question's kind only tilts the ranking: a
 definition favours the sentence that says what its subject is, a list question a whole list,
-a how-to a command or steps. A comparison answers each side and what links them.
+a how-to a command or steps. A comparison answers each side and what links them; a question
+that asks a second thing ("..., and where is Y?") gets that answered too (``second.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from app.answer.kinds.base import Candidates
 from app.answer.passages import Unit, runs_on, split_units
 from app.answer.scoring import Idf, Scorer
+from app.answer.second import answer_second
 from app.answer.sections import join_adjacent
 from app.retrieval.hybrid import Hit
 from app.retrieval.terms import TermIndex
@@ -107,7 +109,7 @@ def compose(plan: Plan, hits: list[Hit], extra: dict[str, list[Hit]], idf: Idf,
     comp.defined = kind.defined(c)
     # The best group leads; each group reads in its own order (passage order). A lead-in
     # whose list or code is already quoted is not repeated on its own ("Here:").
-    for g in kind.choose(c):
+    for g in answer_second(kind.choose(c), c, kind.budget):
         new = [u for u in g.units if not comp.has(u)]
         if all(runs_on(u) for u in new):
             continue

@@ -54,6 +54,10 @@ _SIDES = [
 TWO_SUBJECTS = re.compile(
     rf"^\W*(?:in\s+[^,]+,\s*)?{_Q}\s*(?:is|are|'s)\s+(?P<a>.+?)\s*,?\s+and\s+{_Q}\s*"
     r"(?:is|are|'s)\s+(?P<b>.+?)\s*[?.!]*$", re.I)
+# A second question joined to the first ("how do I enable X, and what URL shows it?").
+SECOND = re.compile(
+    r"^(?P<a>.*?\w.*?)\s*,?\s+and\s+(?P<b>(?:what|which|how|why|when|where|who|is|are|does|do|"
+    r"did|can|could|should|would|will)\b.*?\w.*?)\s*[?.!]*$", re.I)
 # Words that refer back to the previous turn's topic.
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
@@ -137,6 +141,17 @@ def two_subjects(q: str) -> tuple[str, ...]:
         return ()
     a, b = phrase(m.group("a")), phrase(m.group("b"))
     return (a, b) if _side(a) and _side(b) and a.lower() != b.lower() else ()
+
+
+def second_question(q: str) -> str:
+    """The second of two questions asked in one ("..., and can I change it?"), "" when ``q``
+    asks one thing; both parts ask something of their own (two content words and one)."""
+    m = SECOND.search(q)
+    if not m:
+        return ""
+    a, b = m.group("a"), m.group("b")
+    said = [len([w for w in tokens(x) if w not in STOPWORDS]) for x in (a, b)]
+    return b if said[0] >= 2 and said[1] >= 1 else ""
 
 
 def sides_of(q: str) -> tuple[str, ...]:

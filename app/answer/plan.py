@@ -21,6 +21,7 @@ class Plan:
     terms: list[Term] = field(default_factory=list)  # the documents' own terms it names
     topic: str = ""  # what this turn is about, for the next one to refer back to
     rewritten: str = ""  # a follow-up with the earlier topic added
+    second: str = ""  # a second question asked in the same one ("..., and can I change it?")
 
     @property
     def seeks(self) -> str | tuple[str, ...]:

@@ -16,6 +16,7 @@ from app.answer.grammar import (
     LIST,
     PLURAL_ASKED,
     Grammar,
+    second_question,
     sides_of,
     subject_of,
     two_subjects,
@@ -81,7 +82,7 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     if rewritten and kind.defines and FOLLOW_UP.search(subject):
         subject = previous.topic if previous else subject
     plan = Plan(text=q, kind=kind, subject=subject, sides=sides, terms=found,
-                rewritten=rewritten)
+                rewritten=rewritten, second="" if sides else second_question(body))
     plan.topic = _topic(q, kind, subject, sides, found) if not rewritten or found or subject \
         else (previous.topic if previous else "")
     return plan
