@@ -241,3 +241,12 @@ def test_a_second_question_in_the_same_one_is_answered_too(tmp_path):
                 "where is the oil refilled?")
     assert not a.refused and "lamp light --wick 2" in a.text, a.text
     assert "quay pump" in a.text.split("\n\n")[2], a.text
+
+
+def test_what_a_subject_is_not_does_not_define_it(tmp_path):
+    """ "X is not Y" says what X is not: the sentence that says what it is leads."""
+    bot = bot_over(tmp_path, "ferry.md",
+        "# Ferries\n\nThe night ferry is not a cargo boat and never carries cars.\n\n"
+        "The night ferry is a small passenger boat that crosses the bay after dark.\n")
+    a = bot.ask("What is the night ferry?")
+    assert first_line(a.text).startswith("The night ferry is a small passenger boat"), a.text

@@ -25,7 +25,7 @@ HEADING_SHARE = 0.7  # a question word found only in a unit's heading path count
 OTHER_TERM = 0.15  # a passage under another term's heading answers about that term
 FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
-                    r"stands\s+for|describes|represents|defines)\b", re.I)
+                    r"stands\s+for|describes|represents|defines)\b(?!\s+(?:not|never)\b)", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
 PRONOUN = re.compile(r"^\W*(?:it|its|this|they|their|these|such)\b", re.I)  # no subject of its own
 
