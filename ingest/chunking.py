@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.documents import Document
+from ingest.text import FENCE, closes, has_word, sentence_ends
 
 Span = tuple[int, int, int]  # (start, end, tokens without [CLS]/[SEP]) into the document text
 
@@ -36,12 +37,9 @@ class Chunk:
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 # A run of stops is tried from its first stop only: tried from each, a long run that no space
 # follows (a line of "!!!") costs its length squared.
-_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*\s+")
-_WORD = re.compile(r"[^\W_]")  # a letter or digit
 _PLAN_PROSE = ("sentences", "lines", "words", "chars")
 _PLAN_CODE = ("lines", "words", "chars")
 # Above this many characters per allowed token a span is not worth counting before splitting
@@ -81,7 +79,7 @@ def chunk_document(
         header = packer.fit_header(_header(title, section))
         for start, end in packer.pack(header, blocks):
             text = doc.text[start:end]
-            if not _WORD.search(text):  # brackets, rules, punctuation: nothing to find or quote
+            if not has_word(text):  # brackets, rules, punctuation: nothing to find or quote
                 continue
             embed = f"{header}\n{text}" if header else text
             fence = next((doc.text[b:doc.text.find("\n", b)] for b, e, code in blocks
@@ -105,11 +103,11 @@ def _sections(
         stripped = line.strip()
         if fence:  # inside a fenced code block: nothing is a heading or a break
             block_end = end
-            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+            if closes(line, fence):
                 blocks.append((block_start, block_end, True))
                 block_start, fence = -1, ""
             continue
-        opening = _FENCE_OPEN.match(line)
+        opening = FENCE.match(line)
         heading = _HEADING.match(line)
         ends_block = opening or heading or not stripped or by_lines or _LIST_ITEM.match(line)
         if ends_block and block_start >= 0:  # the current paragraph or list item is done
@@ -277,7 +275,7 @@ class _Packer:
     def _pieces(self, start: int, end: int, n: int, how: str, budget: int) -> list[tuple[int, int] | None]:
         piece = self.text[start:end]
         if how == "sentences":
-            cuts = [m.end() for m in _SENTENCE_END.finditer(piece)]
+            cuts = sentence_ends(piece, strict=False)
         elif how == "lines":
             cuts = [m.end() for m in re.finditer("\n", piece)]
         elif how == "words":

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+from ingest.text import FENCE, closes
+
 _ESM = re.compile(r"^(?:import|export)\b")
 # An import naming a module, or an export of a declaration: what a Docusaurus .md starts with.
 _BINDING = r"(?:[\w$]+|\*\s*as\s+[\w$]+|\{[^}]*\})"
@@ -48,14 +49,12 @@ def is_mdx(text: str) -> bool:
 
 def _fence_state(line: str, fence: str) -> str:
     """The open fence after ``line`` ("" outside code)."""
-    m = _FENCE.match(line)
+    m = FENCE.match(line)
     if not m:
         return fence
     if not fence:
         return m.group(1)
-    closes = m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and \
-        not line.strip().strip(fence[0])
-    return "" if closes else fence
+    return "" if closes(line, fence) else fence
 
 
 def _tag_end(lines: list[str], i: int, col: int) -> tuple[int, int, bool]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.retrieval.terms import STOPWORDS, content_words, stem, tokens, words
+from ingest.text import sentences
 
 if TYPE_CHECKING:
     from app.answer.plan import Plan
@@ -65,14 +66,14 @@ def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,
     on its best-covered sentence; an unknown name anywhere refuses it.
     """
     dense = max((h.dense for h in hits if h.dense == h.dense), default=0.0)
-    clauses = [c for c in _CLAUSE.split(plan.query) if content_words(c)] or [plan.query]
+    clauses = [c for c in sentences(plan.query, strict=False) if content_words(c)] \
+        or [plan.query]
     found = [_clause_evidence(c, dense, lexical, pieces) for c in clauses]
     best = max(found, key=lambda e: e.score)
     best.names = list(dict.fromkeys(w for e in found for w in e.names))
     return best
 
 
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+")
 _SURFACE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
@@ -137,9 +138,6 @@ def refusal_text(ev: Evidence, hits: list[Hit], labels: list[str]) -> str:
         lead = "The documents do not state what this question asks for"
     return f"{lead}, so I cannot answer it from them. Nearest topics they do cover: " \
         + ", ".join(near) + "."
-
-
-_SPLIT = re.compile(r"(?<=[.!?])\s+")
 
 
 def supported(sentence: str, passage: str, min_share: float = 0.6) -> bool:

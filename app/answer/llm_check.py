@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from app.answer.grounding import supported
 from app.retrieval.terms import content_words, words
 from app.types import Source
+from ingest.text import sentence_ends
 
 DECLINE = "The documents do not say."
 MIN_CONTENT_WORDS = 2
 
 _CITE = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*,\s*\d+)*)\s*\]", re.I)
-# A sentence ends at . ! ? (plus any citations after it) or at a line break, and only once the
-# next visible character has arrived, so a "[1]" that follows the period stays with its sentence.
+# A streamed sentence is complete at . ! ? (plus any citations after it) or at a line break, and
+# only once the next visible character has arrived, so a "[1]" that follows the period stays
+# with its sentence (``ingest/text.py`` has the sentence rule for text that is all there).
 _END = re.compile(r"[.!?]+(?:\s*\[\s*(?:passage\s*)?\d+(?:\s*,\s*\d+)*\s*\])*[ \t]*(?:\n\s*|[ \t]+)"
                   r"(?=[^\s\[])|\n\s*(?=[^\s\[])", re.I)
 _INJECTION = re.compile(
@@ -33,13 +35,16 @@ _INJECTION = re.compile(
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]*|\b\w+[A-Z][\w-]*")
 _TAG = re.compile(r"</?\w+>")
 _LABEL = re.compile(r"^(?:answer|response|a)\s*:\s*", re.I)
-_SENT = re.compile(r"[^.!?\n]+[.!?]*['\"]?")
 
 
 def redact(text: str) -> str:
     """``text`` with instruction-like sentences (prompt injections) replaced by a marker."""
-    return _SENT.sub(lambda m: " [instruction removed]" if _INJECTION.search(m.group())
-                     else m.group(), text)
+    out = []
+    for line in text.split("\n"):
+        bounds = [0, *sentence_ends(line, strict=False), len(line)]
+        said = [line[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        out.append("".join(" [instruction removed] " if _INJECTION.search(s) else s for s in said))
+    return "\n".join(out)
 
 
 def split_complete(buf: str, final: bool = False) -> tuple[list[str], str]:

@@ -13,16 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ingest.text import FENCE, WORD, closes, sentences
+
 if TYPE_CHECKING:
     from app.retrieval.hybrid import Hit
 
 ITEM = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d{1,3}[.)])\s+(?P<text>.*\S)\s*$")
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
-# A sentence ends at . ! or ? (and closing quotes or brackets) before a capital, digit or
-# opening mark; common abbreviations do not end one.
-SENT_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\bNo\.)"
-                      r"(?<=[.!?])[\"')\]”’]*\s+(?=[A-Z0-9\"'(\[`“‘])")
-_WORD = re.compile(r"\S*[^\W_]\S*")  # a run of characters with a letter or digit in it
 CLOSED = (".", "!", "?", ")", '"', "'", "”", "’", "`")
 
 
@@ -52,7 +48,7 @@ class Unit:
         if self.kind == "code":
             lines = [x for x in self.text.split("\n")[1:-1] if x.strip()]  # fences are not read
             return max(1, len(lines))
-        return max(1, len(_WORD.findall(self.text)))
+        return max(1, len(WORD.findall(self.text)))
 
 
 def split_units(hit: Hit) -> list[Unit]:
@@ -63,9 +59,8 @@ def split_units(hit: Hit) -> list[Unit]:
 
     def flush() -> None:
         if para:
-            for s in SENT_END.split(" ".join(para)):
-                if s.strip():
-                    out.append(Unit(s.strip(), "sentence", hit, len(out), block))
+            for s in sentences(" ".join(para)):
+                out.append(Unit(s, "sentence", hit, len(out), block))
             para.clear()
 
     lines = hit.text.split("\n")
@@ -109,8 +104,7 @@ def split_units(hit: Hit) -> list[Unit]:
 def _code_block(lines: list[str], i: int, fence: str) -> tuple[str, int]:
     """The code block opened by ``fence`` on line ``i``, and the line it closes on."""
     j = i + 1
-    while j < len(lines) and not (lines[j].strip().startswith(fence)
-                                  and not lines[j].strip().strip(fence[0])):
+    while j < len(lines) and not closes(lines[j], fence):
         j += 1
     body = "\n".join(lines[i : j + 1])
     if j >= len(lines):  # the passage ends inside the block: close it as it must read
