@@ -27,6 +27,7 @@ from app.chats import ChatStore
 from app.errors import QuestionError
 from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
+from app.sources import check_k, to_source
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
     from app.conversation import Conversation
     from ingest.pipeline import Progress
     from ingest.report import IngestReport
-
-
-
-def to_source(hit: Hit) -> Source:
-    m = hit.meta
-    return Source(path=str(m.get("path", "")), title=hit.title, section=hit.section,
-                  text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)),
-                  end_line=int(m.get("end_line", 0)))
 
 
 class Assistant:
@@ -185,12 +177,21 @@ class Assistant:
         Raises:
             QuestionError: ``k`` is not a whole number of at least 1, or as ``ask``.
         """
+        return [to_source(h) for h in self.search_hits(query, k)]
+
+    def search_hits(self, query: str, k: int = 5) -> list[Hit]:
+        """``search`` as the retriever's hits, each with its fused rank score (``Hit.score``):
+        what the llama-index retriever (``as_retriever``) yields.
+
+        Raises:
+            QuestionError: as ``search``.
+        """
         k = check_k(k)
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
         hits = r.search(plan.query, k=2 * k, subject=plan.seeks)
-        return [to_source(h) for h in distinct(hits, k)]
+        return distinct(hits, k)
 
     def ask(self, question: str, *, mode: str | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse (``top_k``: passages
@@ -354,17 +355,6 @@ class Assistant:
         timings["total_ms"] = _ms(t0)
         return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
                       evidence=ev.score, note=ev.reason, timings_ms=timings)
-
-
-def check_k(k: object) -> int:
-    """``k`` as a number of passages.
-
-    Raises:
-        QuestionError: not a whole number (a bool, a float, a string) or under 1.
-    """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise QuestionError(f"k must be a whole number of passages, 1 or more; got {k!r}")
-    return k
 
 
 def _ms(t0: float) -> float:
