@@ -171,7 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     # Before anything is opened or imported: an exposed server without a login never starts.
     check_exposure(Settings.load(**settings_args(args), **extra), args.insecure_no_auth)
-    from app.ui.layout import serve
+    from app.ui.serving import serve
 
     bot = _open(args, **extra)
     serve(bot, insecure_no_auth=args.insecure_no_auth)

@@ -38,7 +38,8 @@ def _free_port() -> int:
 def server(corpus_index, tmp_path_factory):
     """A real UI server over a private copy of the corpus index; yields (client, bot)."""
     from app import Assistant
-    from app.ui.layout import build_ui, launch_options
+    from app.ui.layout import build_ui
+    from app.ui.serving import launch_options
 
     d = tmp_path_factory.mktemp("ui-api") / "idx"
     shutil.copytree(corpus_index, d)
