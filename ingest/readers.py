@@ -182,10 +182,3 @@ def ipynb_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
     title = _first_heading("\n\n".join(prose)) or str(meta.get("title", "") or "")
     return "\n\n".join(blocks), title
 
-
-Reader = Callable[[bytes, Callable[[bytes], str]], tuple[str, str]]
-# suffix -> (format name, reader(raw bytes, decode) -> (Markdown text, title or ""))
-READERS: dict[str, tuple[str, Reader]] = {
-    ".docx": ("docx", docx_text),
-    ".ipynb": ("notebook", ipynb_text),
-}
