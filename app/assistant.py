@@ -275,7 +275,7 @@ class Assistant:
         """
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
-        from app.term import without_surrogates
+        from app.terminal import without_surrogates
 
         # Undecodable bytes (a terminal's \xff, a lone surrogate in JSON) are not words.
         q = clean_question(without_surrogates(question))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ingest.formats import html_to_text
+from ingest.html_text import html_to_text
 from ingest.site_syntax import strip_site_syntax
 
 __all__ = ["Block", "join_blocks", "looks_like_heading", "markdown_blocks", "strip_site_syntax",

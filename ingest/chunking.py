@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ingest.documents import Document
+from ingest.document_loader import Document
 
 Span = tuple[int, int, int]  # (start, end, tokens without [CLS]/[SEP]) into the document text
 

@@ -23,7 +23,7 @@ from chromadb.errors import ChromaError
 
 from ingest.budget import BoundedReader
 from ingest.chunking import Chunk, chunk_document
-from ingest.documents import Document, SkipFile, load_document
+from ingest.document_loader import Document, SkipFile, load_document
 from ingest.embedding import Encoder
 from ingest.errors import IndexStoreError
 from ingest.files import Skip, path_text, read_file, scan, storable

@@ -21,7 +21,7 @@ from typing import Any
 
 from app import Answer, Assistant, Conversation
 from app.chats import ChatStoreError, Turn
-from app.term import without_surrogates
+from app.terminal import without_surrogates
 from app.ui.render import answer_markdown, chat_markdown
 
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
