@@ -1,14 +1,15 @@
-"""Passages as callers see them: a retrieval ``Hit`` as a ``Source``, and ``k`` checked as a
-number of passages. Shared by ``Assistant`` and the llama-index adapters (``app.llamaindex``),
-so neither imports the other for them."""
+"""Passages as callers see them: a retrieval ``Hit`` or a stored chunk as a ``Source``, and
+``k`` checked as a number of passages. Shared by ``Assistant`` and the llama-index adapters
+(``app.llamaindex``), so neither imports the other for them."""
 
 from __future__ import annotations
 
 from app.errors import QuestionError
 from app.retrieval.hybrid import Hit
 from app.types import Source
+from ingest.chroma import StoredChunk
 
-__all__ = ["check_k", "to_source"]
+__all__ = ["check_k", "stored_source", "to_source"]
 
 
 def to_source(hit: Hit) -> Source:
@@ -17,6 +18,14 @@ def to_source(hit: Hit) -> Source:
                   text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
                   end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)),
                   end_line=int(m.get("end_line", 0)))
+
+
+def stored_source(path: str, chunk: StoredChunk) -> Source:
+    """One chunk of the document at ``path`` as read from the store (no query: score 0)."""
+    m = chunk.meta
+    return Source(path=path, title=str(m.get("title", "")), section=str(m.get("section", "")),
+                  text=chunk.text, score=0.0, start=int(m.get("start", 0)),
+                  end=int(m.get("end", 0)), chunk_id=chunk.id, line=int(m.get("line", 0)))
 
 
 def check_k(k: object) -> int:
