@@ -2,12 +2,21 @@
 
 from app.assistant import Assistant
 from app.conversation import Conversation
-from app.errors import ConfigError, IndexStoreError, LLMError, OpsqaError, QuestionError
+from app.errors import (
+    ConfigError,
+    IndexStoreError,
+    LLMError,
+    OpsqaError,
+    QuestionError,
+    UnreadableType,
+    UploadError,
+)
 from app.settings import Settings
 from app.types import Answer, Source
-from ingest.registry import suffixes
+from ingest.registry import NOT_A_DOCUMENT, suffixes
 
 DOCUMENT_TYPES: tuple[str, ...] = suffixes()  # every file type opsqa reads (ingest.registry)
+# NOT_A_DOCUMENT: the reason given for a file of any other type
 
 __all__ = [
     "Answer",
@@ -17,8 +26,11 @@ __all__ = [
     "Conversation",
     "IndexStoreError",
     "LLMError",
+    "NOT_A_DOCUMENT",
     "OpsqaError",
     "QuestionError",
     "Settings",
     "Source",
+    "UnreadableType",
+    "UploadError",
 ]

@@ -10,23 +10,19 @@ reach their models through llama-index (``app/answer/llm_models.py``), and ``as_
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.answer.extractive import Composer, compose
-from app.answer.gather import Found, gather, more_passages
-from app.answer.grammar import clean_question
-from app.answer.grounding import refusal_text
 from app.answer.modes import CUSTOM, AnswerMode, Modes
 from app.answer.plan import Plan
 from app.answer.questions import plan_question
 from app.answer.sections import distinct
+from app.answering import answer_turn, checked_question
 from app.chats import ChatStore
-from app.errors import QuestionError
 from app.retrieval.hybrid import Hit, Retriever
 from app.settings import Settings
+from app.sources import check_k, stored_source, to_source
 from app.types import Answer, Source
 from ingest.embedding import Encoder
 from ingest.store import FileRecord, IndexStore
@@ -35,15 +31,6 @@ if TYPE_CHECKING:
     from app.conversation import Conversation
     from ingest.pipeline import Progress
     from ingest.report import IngestReport
-
-
-
-def to_source(hit: Hit) -> Source:
-    m = hit.meta
-    return Source(path=str(m.get("path", "")), title=hit.title, section=hit.section,
-                  text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)),
-                  end_line=int(m.get("end_line", 0)))
 
 
 class Assistant:
@@ -185,12 +172,21 @@ class Assistant:
         Raises:
             QuestionError: ``k`` is not a whole number of at least 1, or as ``ask``.
         """
+        return [to_source(h) for h in self.search_hits(query, k)]
+
+    def search_hits(self, query: str, k: int = 5) -> list[Hit]:
+        """``search`` as the retriever's hits, each with its fused rank score (``Hit.score``):
+        what the llama-index retriever (``as_retriever``) yields.
+
+        Raises:
+            QuestionError: as ``search``.
+        """
         k = check_k(k)
         r = self.retriever
         r.sync()
         plan = plan_question(self._fix(self.check_question(query)), r.terms)
         hits = r.search(plan.query, k=2 * k, subject=plan.seeks)
-        return [to_source(h) for h in distinct(hits, k)]
+        return distinct(hits, k)
 
     def ask(self, question: str, *, mode: str | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the documents, citing them, or refuse (``top_k``: passages
@@ -221,10 +217,7 @@ class Assistant:
 
         chunks = self.store.in_file(file_key(path))
         chunks.sort(key=lambda c: (int(c.meta.get("start", 0)), int(c.meta.get("end", 0))))
-        return [Source(path=path, title=str(c.meta.get("title", "")),
-                       section=str(c.meta.get("section", "")), text=c.text, score=0.0,
-                       start=int(c.meta.get("start", 0)), end=int(c.meta.get("end", 0)),
-                       chunk_id=c.id, line=int(c.meta.get("line", 0))) for c in chunks]
+        return [stored_source(path, c) for c in chunks]
 
     @property
     def chats(self) -> ChatStore:
@@ -272,20 +265,7 @@ class Assistant:
         Raises:
             QuestionError: not text, empty, or over ``max_question_chars``.
         """
-        if not isinstance(question, str):
-            raise QuestionError("the question must be text")
-        from app.term import without_surrogates
-
-        # Undecodable bytes (a terminal's \xff, a lone surrogate in JSON) are not words.
-        q = clean_question(without_surrogates(question))
-        if not q:
-            raise QuestionError("the question is empty: type a question about the documents")
-        limit = self.settings.max_question_chars
-        if len(q) > limit:
-            raise QuestionError(
-                f"the question is {len(q):,} characters long; the limit is {limit:,} "
-                "(max_question_chars). Ask a shorter question.")
-        return q
+        return checked_question(question, self.settings.max_question_chars)
 
     # -- one answer, step by step: plan and retrieve, decide, compose, check ------------------
     def answer_mode(self, mode: str | None = None) -> AnswerMode:
@@ -307,68 +287,7 @@ class Assistant:
             QuestionError, ConfigError, IndexStoreError: as ``ask``; LLMError: the mode
             cannot run here.
         """
-        t0 = time.perf_counter()
-        answerer = self.answer_mode(mode)
-        q = self.check_question(question)
-        r, k = self.retriever, top_k or self.settings.top_k
-        found = gather(r, q, previous, max(k, 8), self._fix)
-        timings = {"retrieve_ms": _ms(t0)}
-        if self._refuse(found):
-            return self._refusal(q, answerer.name, found, timings, t0, previous, k), found.plan
-        extra = more_passages(r, found)
-        timings["retrieve_ms"] = _ms(t0)
-        comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
-        if found.plan.kind.unanswerable(found.plan, comp.defined, r.lexical):
-            found.plan.kind.unanswered(found.plan, found.evidence)
-            return self._refusal(q, answerer.name, found, timings, t0, previous, k), found.plan
-        answer = answerer.answer(self._cited(q, comp, found, timings, k))
-        answer.timings_ms["total_ms"] = _ms(t0)
-        return answer, found.plan
-
-    def _refuse(self, found: Found) -> bool:
-        """Whether the evidence is too weak to answer. What the documents define is
-        answered, however little else the question shares."""
-        plan, ev = found.plan, found.evidence
-        exempt = plan.kind.exempt(plan, self.retriever.lexical)
-        return ev.refuse(self.settings.refusal_threshold) and not (exempt and not ev.names)
-
-    def _cited(self, q: str, comp: Composer, found: Found, timings: dict[str, float],
-               k: int) -> Answer:
-        """The extractive answer: the composed text, its cited passages first."""
-        cited = list(comp.sources)
-        rest = [h for h in found.hits if all(h.id != c.id for c in cited)]
-        sources = tuple(to_source(h) for h in (cited + rest)[: max(len(cited), k)])
-        return Answer(text=comp.text(), sources=sources, refused=False, mode="extractive",
-                      question=q, used=tuple(comp.used), evidence=found.evidence.score,
-                      timings_ms=timings)
-
-    def _refusal(self, q: str, mode: str, found: Found, timings: dict[str, float], t0: float,
-                 previous: Plan | None, k: int) -> Answer:
-        """The refusal, naming the topics nearest to this question alone: in a chat the
-        search carried the earlier topic, which says nothing of what this question needs."""
-        ev, hits = found.evidence, found.hits
-        if previous is not None:
-            hits = gather(self.retriever, q, None, len(hits), self._fix).hits
-        text = refusal_text(ev, hits, self.retriever.terms.labels())
-        sources = tuple(to_source(h) for h in hits[:k])
-        timings["total_ms"] = _ms(t0)
-        return Answer(text=text, sources=sources, refused=True, mode=mode, question=q,
-                      evidence=ev.score, note=ev.reason, timings_ms=timings)
-
-
-def check_k(k: object) -> int:
-    """``k`` as a number of passages.
-
-    Raises:
-        QuestionError: not a whole number (a bool, a float, a string) or under 1.
-    """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise QuestionError(f"k must be a whole number of passages, 1 or more; got {k!r}")
-    return k
-
-
-def _ms(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000
+        return answer_turn(self, question, previous, mode, top_k)
 
 
 __all__ = ["Assistant", "to_source"]

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from app.errors import OpsqaError
-    from app.term import OutputError, for_terminal, guard_std_streams, stdout_closed, stdout_failed
+    from app.terminal import OutputError, for_terminal, guard_std_streams, stdout_closed, stdout_failed
 
     closed = guard_std_streams()
     try:
@@ -112,7 +112,7 @@ def _open(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.term import for_terminal, json_for_terminal, source_line
+    from app.terminal import for_terminal, json_for_terminal, source_line
 
     bot = _open(args)
     answer = bot.ask(args.question, mode=args.mode)
@@ -131,7 +131,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from app.errors import QuestionError
-    from app.term import for_terminal, source_line
+    from app.terminal import for_terminal, source_line
 
     bot = _open(args)
     chat = bot.conversation()
@@ -171,7 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     extra = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     # Before anything is opened or imported: an exposed server without a login never starts.
     check_exposure(Settings.load(**settings_args(args), **extra), args.insecure_no_auth)
-    from app.ui.layout import serve
+    from app.ui.serving import serve
 
     bot = _open(args, **extra)
     serve(bot, insecure_no_auth=args.insecure_no_auth)
@@ -179,7 +179,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from app.term import for_terminal
+    from app.terminal import for_terminal
 
     bot = _open(args, auto_ingest=False)
     for k, v in bot.status().items():

@@ -24,7 +24,7 @@ def progress_bar() -> tuple[Any, Any]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from app.term import for_terminal
+    from app.terminal import for_terminal
 
     console = Console(stderr=True)
     bar = Progress(TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(),

@@ -34,7 +34,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from app.assistant import Assistant
     from app.errors import ConfigError
     from app.settings import Settings
-    from app.term import for_terminal, json_for_terminal
+    from app.terminal import for_terminal, json_for_terminal
     from ingest.registry import suffixes
 
     console = Console(stderr=True)
@@ -72,7 +72,7 @@ def _print_ingest(console: Any, report: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from app.term import for_terminal
+    from app.terminal import for_terminal
 
     for label, rows in (("[red]error[/]", report.missing), ("[yellow]skipped[/]", report.skipped),
                         ("[yellow]warning[/]", report.warnings)):

@@ -38,7 +38,7 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
 
 def cmd_feedback(args: argparse.Namespace, open_bot: Callable[..., Any]) -> int:
     from app.feedback import export_feedback
-    from app.term import for_terminal
+    from app.terminal import for_terminal
 
     text, n = export_feedback(open_bot(args, auto_ingest=False))
     if args.out:
@@ -58,7 +58,7 @@ def cmd_feedback(args: argparse.Namespace, open_bot: Callable[..., Any]) -> int:
 
 def cmd_gaps(args: argparse.Namespace, open_bot: Callable[..., Any]) -> int:
     from app.gaps import find_gaps
-    from app.term import for_terminal, json_for_terminal
+    from app.terminal import for_terminal, json_for_terminal
 
     gaps = find_gaps(open_bot(args, auto_ingest=False))
     if args.json:

@@ -2,7 +2,8 @@
 
 from ingest.errors import IndexStoreError, OpsqaError
 
-__all__ = ["OpsqaError", "IndexStoreError", "ConfigError", "QuestionError", "LLMError"]
+__all__ = ["OpsqaError", "IndexStoreError", "ConfigError", "QuestionError", "LLMError", "UploadError",
+           "UnreadableType"]
 
 
 class ConfigError(OpsqaError):
@@ -15,3 +16,11 @@ class QuestionError(OpsqaError):
 
 class LLMError(OpsqaError):
     """A local or hosted language model that is unavailable, slow or failing."""
+
+
+class UploadError(OpsqaError):
+    """An upload refused by the UI's limits (type, size, name)."""
+
+
+class UnreadableType(UploadError):
+    """An upload of a file type opsqa does not read."""

@@ -43,7 +43,7 @@ from llama_index.core.schema import (
 )
 
 from app.answer.streaming import Stream, start_stream
-from app.assistant import to_source
+from app.sources import check_k, to_source
 from app.types import Answer, Source
 
 _HIDDEN = ["path", "start", "end", "chunk_id", "rank", "hybrid_score"]
@@ -76,17 +76,16 @@ def answer_metadata(answer: Answer) -> dict[str, Any]:
 
 
 class OpsqaRetriever(BaseRetriever):
-    """opsqa's hybrid retrieval (dense + BM25, term-aware) as a llama-index retriever."""
+    """opsqa's hybrid retrieval (dense + BM25, term-aware) as a llama-index retriever: the
+    passages ``Assistant.search`` finds (misspellings fixed, the question planned, one chunk
+    per passage), in its order."""
 
     def __init__(self, bot: Any, k: int = 5, **kwargs: Any):
-        from app.assistant import check_k
-
         super().__init__(**kwargs)
         self._bot, self.k = bot, check_k(k)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        q = self._bot.check_question(query_bundle.query_str)
-        hits = self._bot.retriever.search(q, k=self.k)
+        hits = self._bot.search_hits(query_bundle.query_str, self.k)  # as Assistant.search
         return [to_node(to_source(h), i, h.score) for i, h in enumerate(hits, 1)]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

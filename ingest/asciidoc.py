@@ -20,8 +20,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from ingest.blocks import Block, looks_like_heading, strip_urls
+from ingest.blocks import Block, looks_like_heading
 from ingest.errors import SkipFile
+from ingest.inline import strip_urls
 from ingest.reading import RawFile, Read, anchored, decoded, normalise, relative_inside
 
 TIMEOUT = 60.0  # seconds for one file

@@ -1,4 +1,4 @@
-"""Reading one file within a budget of time and memory, and unpacking archives by what is read.
+"""Reading one file within a budget of time and memory.
 
 A parser given a hostile file can run for minutes or take gigabytes in ways no check on the
 input foresees. So files are read (decoded, parsed and cleaned: ``load_document``) in a
@@ -13,16 +13,12 @@ memory (nothing is imported or loaded again); one child reads file after file un
 over, so an ingest pays for a fork or two, not one per file (a fork of a 280 MB ingest took
 165 ms on a loaded machine). Where ``os.fork`` is unsafe or missing (not Linux), files are
 read in-process, without the budget.
-
-Archives (a .docx is a zip) are unpacked by ``unzip_counted``: in steps, counting the bytes
-that come out, never trusting the sizes the archive's directory declares.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import io
 import math
 import os
 import pickle
@@ -31,14 +27,12 @@ import select
 import signal
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ingest.errors import SkipFile
+from ingest.errors import SkipFile, first_line
 
 T = TypeVar("T")
-_STEP = 1 << 16  # bytes unpacked per read of a zip member
 
 
 def can_fork() -> bool:
@@ -195,7 +189,7 @@ def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     except RecursionError:
         return "skip", "nested too deeply to read"
     except Exception as exc:  # a parser's own bug: one line, not a lost ingest
-        return "skip", f"unreadable: {type(exc).__name__}: {_first_line(exc)}"
+        return "skip", f"unreadable: {type(exc).__name__}: {first_line(exc)}"
 
 
 def _send(fd: int, obj: Any) -> None:
@@ -268,39 +262,3 @@ def _mapped_bytes() -> int:
     """This process's virtual size (what RLIMIT_AS counts), from /proc."""
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[0]) * resource.getpagesize()
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-
-
-def unzip_counted(data: bytes, keep: Callable[[str], bool], limit: int,
-                  what: str) -> dict[str, bytes]:
-    """The members of the zip archive ``data`` for which ``keep(name)`` holds, unpacked in
-    steps; the bytes that come out are counted, whatever sizes the directory declares.
-
-    Raises:
-        SkipFile: not a zip archive, damaged, or more than ``limit`` bytes unpacked in all.
-    """
-    out: dict[str, bytes] = {}
-    total = 0
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                if info.is_dir() or not keep(info.filename):
-                    continue
-                parts = []
-                with zf.open(info) as member:
-                    while block := member.read(_STEP):
-                        total += len(block)
-                        if total > limit:
-                            raise SkipFile(
-                                f"{what} unpacks to more than {limit / 1e6:,.0f} MB (counted "
-                                f"while unpacking; its directory declares "
-                                f"{sum(i.file_size for i in zf.infolist()) / 1e6:,.1f} MB)")
-                        parts.append(block)
-                out[info.filename] = b"".join(parts)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
-            NotImplementedError, RuntimeError) as exc:
-        raise SkipFile(f"not a {what}: {_first_line(exc)}") from exc
-    return out

@@ -9,8 +9,6 @@ leave this process's in-memory vectors stale).
 from __future__ import annotations
 
 import contextlib
-import errno
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ingest.chroma_damage import check_files, failure, wipe_files
 from ingest.errors import IndexStoreError
 
 FILES_SUFFIX = "-files"
@@ -36,10 +35,12 @@ class StoredChunk:
     similarity: float = 0.0
 
 
-def _chroma_settings() -> Any:
+def _persistent(index_dir: Path) -> Any:
+    """An embedded client on ``<index_dir>/chroma`` (no telemetry, no reset)."""
     import chromadb
 
-    return chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=chromadb.Settings(
+        anonymized_telemetry=False, allow_reset=False))
 
 
 class ChromaIndex:
@@ -69,17 +70,14 @@ class ChromaIndex:
         self.where = f"chroma server {chroma_host}:{chroma_port}" if self.remote else str(
             self.index_dir / "chroma")
         try:
-            import chromadb
-
             if self.remote:
                 from ingest.chroma_http import http_client
 
                 self.client = http_client(chroma_host, chroma_port, chroma_timeout)
             else:
-                self._check_files()
+                check_files(self.index_dir)
                 (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(
-                    path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+                self.client = _persistent(self.index_dir)
             self.chunks = self.client.get_or_create_collection(
                 collection, configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None)
@@ -95,46 +93,9 @@ class ChromaIndex:
             raise self.damaged("open", exc) from None
         self.max_batch = int(self.client.get_max_batch_size())
 
-    def _check_files(self) -> None:
-        """Refuse an embedded store whose database is empty, not SQLite, or gone while its
-        vector files remain: Chroma would start a new, empty store in its place, and the
-        first open would fill it from ``corpus_dir``, silently losing what was indexed.
-
-        Raises:
-            IndexStoreError: the store's files are damaged (rebuild it).
-        """
-        folder = self.index_dir / "chroma"
-        db = folder / "chroma.sqlite3"
-        why = ""
-        if db.is_file():
-            with open(db, "rb") as fh:
-                head = fh.read(16)
-            if not head:
-                why = "its database chroma.sqlite3 is empty (0 bytes)"
-            elif head != b"SQLite format 3\x00":
-                why = "its database chroma.sqlite3 is not an SQLite file"
-        elif folder.is_dir() and any(folder.iterdir()):
-            why = "its database chroma.sqlite3 is missing beside its vector files"
-        if why:
-            raise IndexStoreError(
-                f"the index at {folder} is damaged: {why}; nothing was changed. Run "
-                "`opsqa ingest --rebuild` to rebuild it from the files it knew.")
-
     def damaged(self, what: str, exc: Exception) -> IndexStoreError:
         """The one-line error for a failed open, read or write (a full disk said as such)."""
-        if isinstance(exc, IndexStoreError):  # already says what happened, in one line
-            return exc
-        reason = (str(exc).strip().splitlines() or [""])[0][:300]
-        full = None if self.remote else disk_full(self.index_dir, exc)
-        if full:
-            return IndexStoreError(
-                f"cannot {what} the index at {self.where}: the disk holding it is full ({full}). "
-                "What was stored before stays, and the index opens again once there is room: "
-                "free some space and run the command again (an ingest skips files it has).")
-        return IndexStoreError(
-            f"cannot {what} the index at {self.where}: {type(exc).__name__}: {reason}. "
-            + ("Is `chroma run` up and reachable?" if self.remote else
-               "If the folder is damaged, run `opsqa ingest --rebuild` to rebuild it."))
+        return failure(what, exc, self.where, None if self.remote else self.index_dir)
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str],
                metas: list[dict[str, Any]]) -> None:
@@ -208,14 +169,11 @@ class ChromaIndex:
         store is made anew, files and all: dropping collections from a damaged database
         could leave its damage in place."""
         if not self.remote:
-            import chromadb
-
             with contextlib.suppress(Exception):
                 self.client.close()
             wipe_files(self.index_dir)
             (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(
-                path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+            self.client = _persistent(self.index_dir)
         for name in (self.name, self.name + FILES_SUFFIX):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(name)
@@ -237,12 +195,9 @@ class ChromaIndex:
         with self._reopen_lock:
             if stale is not None and stale is not self.chunks:
                 return True
-            import chromadb
-
             with contextlib.suppress(Exception):
                 self.client.close()
-            self.client = chromadb.PersistentClient(
-                path=str(self.index_dir / "chroma"), settings=_chroma_settings())
+            self.client = _persistent(self.index_dir)
             self.files = self.client.get_collection(self.name + FILES_SUFFIX,
                                                     embedding_function=None)
             self.chunks = self.client.get_collection(self.name, embedding_function=None)
@@ -309,38 +264,6 @@ class ChromaIndex:
         except Exception as exc:  # still failing once reloaded: the files are damaged
             first = exc
         raise self.damaged("search", first) from None
-
-
-def wipe_files(index_dir: Path) -> None:
-    """Remove an embedded store's folder (damaged, or about to be rebuilt), and forget any
-    client this process made for it (chromadb keeps one per path)."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    shutil.rmtree(Path(index_dir) / "chroma", ignore_errors=True)
-    SharedSystemClient.clear_system_cache()
-
-
-def disk_full(folder: Path, exc: BaseException) -> str:
-    """Why the failure ``exc`` of a store in ``folder`` is a full disk ("" if it is not): an
-    ENOSPC anywhere in its chain, or less free space than Chroma needs to write (chromadb
-    reports a full disk as "Failed to apply logs to the metadata segment")."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return seen.strerror or "no space left on device"
-        if "no space left" in str(seen).lower() or "disk is full" in str(seen).lower():
-            return "no space left on device"
-        seen = seen.__cause__ or seen.__context__
-    probe = Path(folder)
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        usage = shutil.disk_usage(probe)
-    except OSError:
-        return ""
-    if usage.free < max(8 << 20, usage.total // 100):
-        return f"{usage.free / 1e6:,.1f} MB free of {usage.total / 1e6:,.0f} MB"
-    return ""
 
 
 def _with_similarity(got: Any, vector: np.ndarray) -> list[StoredChunk]:

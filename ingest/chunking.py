@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ingest.documents import Document
+from ingest.document_loader import Document
 from ingest.text import FENCE, closes, has_word, sentence_ends
 
 Span = tuple[int, int, int]  # (start, end, tokens without [CLS]/[SEP]) into the document text

@@ -11,3 +11,8 @@ class IndexStoreError(OpsqaError):
 
 class SkipFile(Exception):
     """A file that cannot be ingested; str(exc) is the one-line reason shown to users."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (its type when it has none), for a skip reason."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]

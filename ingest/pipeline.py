@@ -23,7 +23,7 @@ from chromadb.errors import ChromaError
 
 from ingest.budget import BoundedReader
 from ingest.chunking import Chunk, chunk_document
-from ingest.documents import Document, SkipFile, load_document
+from ingest.document_loader import Document, SkipFile, load_document
 from ingest.embedding import Encoder
 from ingest.errors import IndexStoreError
 from ingest.files import Skip, path_text, read_file, scan, storable
@@ -51,6 +51,17 @@ def _meta_value(v: Any) -> str | int | float | bool:
     return storable(str(v))
 
 
+def _scan(roots: list[Path], skip_files: Sequence[str], report: IngestReport
+          ) -> tuple[list[tuple[Path, str]], dict[Path, Path]]:
+    """The files to read under ``roots``, each with its path text, and the folder each was
+    found in; what is missing, skipped or left out goes into ``report``."""
+    found = scan(roots, SUPPORTED_SUFFIXES, skip_matcher(skip_files))
+    report.missing = [(path_text(p), why) for p, why in found.missing]
+    report.skipped += [(path_text(p), why) for p, why in found.skipped]
+    report.ignored = [(path_text(p), why) for p, why in found.ignored]
+    return _named(found.files, report), found.roots
+
+
 def _named(files: list[Path], report: IngestReport) -> list[tuple[Path, str]]:
     """Each file with the path text the index knows it by; a second file whose name reads
     the same (its undecodable bytes written as \\xNN) is skipped, never merged."""
@@ -66,23 +77,12 @@ def _named(files: list[Path], report: IngestReport) -> list[tuple[Path, str]]:
     return out
 
 
-def run_ingest(
-    paths: Iterable[str | Path],
-    store: IndexStore,
-    encoder: Encoder,
-    *,
-    max_file_bytes: int = 20_000_000,
-    read_budget: tuple[float, float] = (60.0, 768.0),
-    max_file_chunks: int = 5000,
-    chunk_max_tokens: int = 256,
-    chunk_target_tokens: int = 160,
-    batch_size: int = 64,
-    lock_timeout: float = 600.0,
-    progress: Progress | None = None,
-    on_wait: Callable[[], None] | None = None,
-    rebuild: bool = False,
-    skip_files: Sequence[str] = (),
-) -> IngestReport:
+def run_ingest(paths: Iterable[str | Path], store: IndexStore, encoder: Encoder, *,
+               max_file_bytes: int = 20_000_000, read_budget: tuple[float, float] = (60.0, 768.0),
+               max_file_chunks: int = 5000, chunk_max_tokens: int = 256,
+               chunk_target_tokens: int = 160, batch_size: int = 64, lock_timeout: float = 600.0,
+               progress: Progress | None = None, on_wait: Callable[[], None] | None = None,
+               rebuild: bool = False, skip_files: Sequence[str] = ()) -> IngestReport:
     """Bring the index in step with ``paths`` (files and folders, recursively).
 
     Args:
@@ -110,11 +110,7 @@ def run_ingest(
         try:
             if rebuild:
                 roots += _rebuild(store, report)
-            found = scan(roots, SUPPORTED_SUFFIXES, skip_matcher(skip_files))
-            report.missing = [(path_text(p), why) for p, why in found.missing]
-            report.skipped += [(path_text(p), why) for p, why in found.skipped]
-            report.ignored = [(path_text(p), why) for p, why in found.ignored]
-            files = _named(found.files, report)
+            files, found_in = _scan(roots, skip_files, report)
             store.check_model(encoder.model_id, encoder.dim, encoder.model_digest)
             records = store.file_records()
             # Chunks without a manifest record exist only after a killed ingest; look for
@@ -123,7 +119,7 @@ def run_ingest(
             _drop_gone(store, records, roots, {text for _, text in files}, orphans, report)
             job = _Job(store, encoder, Writer(store, encoder, batch_size, report), report,
                        orphans, max_file_bytes, min(chunk_max_tokens, encoder.max_seq_length),
-                       chunk_target_tokens, reader, max_file_chunks, found.roots)
+                       chunk_target_tokens, reader, max_file_chunks, found_in)
             _ingest_all(job, files, records, progress)
             if report.changed:
                 store.bump(encoder.model_id, encoder.dim, encoder.model_digest)

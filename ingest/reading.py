@@ -3,7 +3,7 @@
 
 Every reader returns a ``Read``: blocks of clean text (``ingest.blocks``), each with the
 0-based source line it starts on (-1: the format has no lines, as a Word file), and the
-document's title and metadata when the file says them. ``ingest.documents`` joins the blocks
+document's title and metadata when the file says them. ``ingest.document_loader`` joins the blocks
 into the indexed text and its line map, so a citation names its passage's source lines in
 every format. Markdown and MDX share one reader (MDX's module lines and JSX tags go first,
 ``ingest.mdx``); a ``.md`` written for Docusaurus, which reads ``.md`` as MDX, is read as MDX.
@@ -104,7 +104,7 @@ def first_line(text: str, words: int = 12) -> str:
 
 def read_html(raw: RawFile) -> Read:
     """HTML's visible text, headings as Markdown headings, each line found in the source."""
-    from ingest.formats import html_to_text
+    from ingest.html_text import html_to_text
 
     source = decoded(raw)
     body, title = html_to_text(source)
@@ -143,7 +143,7 @@ def anchored(blocks: list[Block], source: str | None) -> list[Block]:
 
 def read_docx(raw: RawFile) -> Read:
     """Word: python-docx's paragraphs as Markdown; a Word file has no lines to cite."""
-    from ingest.readers import docx_text
+    from ingest.docx_ipynb import docx_text
 
     body, title = docx_text(raw.data, decode_bytes)
     return Read(anchored(markdown_blocks(normalise(repair(body))), None), title)
@@ -151,7 +151,7 @@ def read_docx(raw: RawFile) -> Read:
 
 def read_notebook(raw: RawFile) -> Read:
     """Jupyter: cells as Markdown, each block found on its line of the notebook's JSON."""
-    from ingest.readers import ipynb_text
+    from ingest.docx_ipynb import ipynb_text
 
     body, title = ipynb_text(raw.data, decode_bytes)
     blocks = markdown_blocks(normalise(repair(body)))

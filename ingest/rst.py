@@ -20,7 +20,8 @@ from typing import Any
 
 from docutils import nodes
 
-from ingest.blocks import Block, looks_like_heading, strip_urls, text_blocks
+from ingest.blocks import Block, looks_like_heading, text_blocks
+from ingest.inline import strip_urls
 from ingest.reading import RawFile, Read, decoded, normalise
 from ingest.rst_sphinx import include_reader, register
 

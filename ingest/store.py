@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk, wipe_files
+from ingest.chroma import FILES_SUFFIX, ChromaIndex, StoredChunk
+from ingest.chroma_damage import wipe_files
 from ingest.embedding import DEFAULT_MODEL_ID
 from ingest.errors import IndexStoreError
 from ingest.files import path_text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingest.blocks import join_blocks, markdown_blocks, strip_site_syntax, text_blocks
-from ingest.documents import load_document
+from ingest.document_loader import load_document
 
 
 def clean(md: str) -> str:

@@ -20,8 +20,8 @@ import pytest
 
 from app import Assistant
 from ingest.chunking import chunk_document
-from ingest.documents import Document, SkipFile, first_title, load_document
-from ingest.readers import docx_text
+from ingest.document_loader import Document, SkipFile, first_title, load_document
+from ingest.docx_ipynb import docx_text
 from ingest.site_syntax import strip_site_syntax
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
 from ingest.chunking import Chunk, _clean_heading, chunk_document
-from ingest.documents import Document, load_document
+from ingest.document_loader import Document, load_document
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="needs ../shared/seeds")

@@ -1,4 +1,4 @@
-"""Tests for ingest.documents: discovery, decoding, cleaning and skip reasons on real files."""
+"""Tests for ingest.document_loader: discovery, decoding, cleaning and skip reasons on real files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
 
-from ingest.documents import SkipFile, clean_text, decode_bytes, discover, load_document
+from ingest.document_loader import SkipFile, clean_text, decode_bytes, discover, load_document
 from tests.format_docs import pdf_file
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.documents import load_document
+from ingest.document_loader import load_document
 from tests.format_docs import write_all
 
 needs_asciidoctor = pytest.mark.skipif(shutil.which("asciidoctor") is None,
@@ -183,6 +183,6 @@ def test_mdx_tab_in_a_list_step_keeps_its_code_in_the_step(tmp_path):
     ("- **Drift** the gap between two states", "- Drift: the gap between two states"),
 ])
 def test_bold_runs_stay_words_unless_they_lead_a_definition(markdown, text):
-    from ingest.documents import clean_text
+    from ingest.document_loader import clean_text
 
     assert clean_text(markdown, "markdown") == text

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import chunk_document
-from ingest.documents import Document, SkipFile, load_document
+from ingest.document_loader import Document, SkipFile, load_document
 
 FUZZED = {"inputs": 0}  # counted across this module, printed at the end (pytest -s)
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".rst", ".mdx")

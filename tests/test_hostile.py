@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.documents import SkipFile, load_document
+from ingest.document_loader import SkipFile, load_document
 from tests.conftest import ROOT, free_port
 
 INJECTION = """---
@@ -174,7 +174,7 @@ def test_yaml_alias_bomb_in_front_matter_is_harmless(tmp_path):
     lines += ["tags: [*a8, devops]", "aliases: *a8", "---", "# Bomb", "", "DevOps text."]
     doc = tmp_path / "bomb.md"
     doc.write_text("\n".join(lines))
-    code = ("import sys, json\nfrom ingest.documents import load_document\n"
+    code = ("import sys, json\nfrom ingest.document_loader import load_document\n"
             "d = load_document(sys.argv[1])\nprint(json.dumps(d.metadata))")
     r = subprocess.run([sys.executable, "-c", code, str(doc)], cwd=ROOT, text=True,
                        capture_output=True, timeout=60)

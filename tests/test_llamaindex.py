@@ -16,7 +16,7 @@ from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.llms import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from ingest.documents import load_document
+from ingest.document_loader import load_document
 
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 

@@ -16,8 +16,9 @@ from conftest import free_port
 
 from app import Assistant
 from app.answer.grounding import supported
-from app.answer.llm import available_modes, build_messages
+from app.answer.llm import build_messages
 from app.answer.llm_check import Checker, check_text, redact, split_complete
+from app.answer.modes import available_modes
 from app.settings import Settings
 from app.types import Answer, Source
 

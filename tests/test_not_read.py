@@ -112,7 +112,8 @@ def test_one_list_of_types_everywhere():
 
 @pytest.mark.parametrize("name", ["notes.yaml", "archive.tar.gz", "Makefile"])
 def test_the_ui_refuses_other_types_with_the_same_words(name):
-    from app.ui.files import UnreadableType, safe_name
+    from app import UnreadableType
+    from app.ui.files import safe_name
 
     with pytest.raises(UnreadableType, match="not a document format opsqa reads"):
         safe_name(name)

@@ -14,8 +14,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from app import Assistant
-from ingest.documents import SkipFile, discover, load_document
-from ingest.readers import MAX_OUTPUT_CHARS
+from ingest.document_loader import SkipFile, discover, load_document
+from ingest.docx_ipynb import MAX_OUTPUT_CHARS
 
 CHAOS = ("Chaos engineering is the practice of injecting controlled failures into production "
          "systems to build confidence that they withstand turbulent conditions.")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.documents import SUPPORTED_SUFFIXES, SkipFile, load_document
+from ingest.document_loader import SUPPORTED_SUFFIXES, SkipFile, load_document
 from ingest.files import path_text, read_file, scan
 from ingest.store import file_key
 from tests.conftest import ROOT

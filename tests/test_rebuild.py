@@ -93,3 +93,18 @@ def test_rebuild_of_an_unreadable_index_says_what_is_lost(index, tmp_path):
     assert "could not be opened" in said and "only the paths given" in said, said
     assert "not back, of the documents the last saved search index knew (1): Zorblaxops" in said
     assert "zorb.md" not in _names(index) and len(_names(index)) == 9  # README not read
+
+
+def test_the_api_recovers_a_damaged_store(index):
+    """Issue 22: what `opsqa ingest --rebuild` does is the API's: a store too damaged to open
+    is made anew by ``Assistant.rebuild`` and answers again."""
+    (index / "chroma" / "chroma.sqlite3").write_bytes(b"")
+    with pytest.raises(IndexStoreError, match="damaged"):
+        Assistant.open(index_dir=index, auto_ingest=False)
+    report = Assistant.rebuild([CORPUS], index_dir=index)
+    where, why = report.warnings[0]
+    assert where == str(index / "chroma") and "could not be opened" in why
+    assert "Zorblaxops" in why  # named as not back
+    assert len(_names(index)) == 9 and "zorb.md" not in _names(index)
+    bot = Assistant.open(index_dir=index, auto_ingest=False)
+    assert not bot.ask("What is GitOps?").refused

@@ -133,7 +133,8 @@ def test_start_up_output_never_suggests_share(started):
 
 def test_write_endpoints_need_the_login(index, tmp_path):
     from app import Assistant
-    from app.ui.layout import build_ui, launch_options
+    from app.ui.layout import build_ui
+    from app.ui.serving import launch_options
 
     bot = Assistant.open(index_dir=index, port=free_port(), auth="team:s3cret")
     demo = build_ui(bot)

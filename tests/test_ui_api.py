@@ -38,7 +38,8 @@ def _free_port() -> int:
 def server(corpus_index, tmp_path_factory):
     """A real UI server over a private copy of the corpus index; yields (client, bot)."""
     from app import Assistant
-    from app.ui.layout import build_ui, launch_options
+    from app.ui.layout import build_ui
+    from app.ui.serving import launch_options
 
     d = tmp_path_factory.mktemp("ui-api") / "idx"
     shutil.copytree(corpus_index, d)
@@ -131,7 +132,8 @@ def test_oversize_upload_is_refused(server, tmp_path):
 
 def test_oversize_checked_before_reading(tmp_path):
     """The UI's own check (behind gradio's max_file_size) refuses by size, not content."""
-    from app.ui.files import UploadError, store_upload
+    from app import UploadError
+    from app.ui.files import store_upload
 
     big = tmp_path / "big.md"
     with open(big, "wb") as fh:  # sparse: huge on paper, nothing to read
@@ -170,7 +172,8 @@ def test_safe_name(name, expected):
 
 @pytest.mark.parametrize("name", ["run.sh", "x.md.exe", "passwd", ""])
 def test_unsafe_types_refused(name):
-    from app.ui.files import UploadError, safe_name
+    from app import UploadError
+    from app.ui.files import safe_name
 
     with pytest.raises(UploadError):
         safe_name(name)

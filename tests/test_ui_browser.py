@@ -59,7 +59,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def url(corpus_index, tmp_path_factory):
     from app import Assistant
-    from app.ui.layout import build_ui, launch_options
+    from app.ui.layout import build_ui
+    from app.ui.serving import launch_options
 
     d = tmp_path_factory.mktemp("ui-browser") / "idx"
     shutil.copytree(corpus_index, d)

@@ -17,12 +17,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app.answer.llm_check import Checker, redact, split_complete
 from app.answer.llm_models import SEED, STOP, Model, model_path
-from app.answer.modes import available_modes
 from app.errors import LLMError
 from app.types import Answer, Source
 
-__all__ = ["SEED", "STOP", "Generation", "LLMAnswerer", "available_modes", "build_messages",
-           "hosted_failure", "model_path"]
+__all__ = ["SEED", "STOP", "Generation", "LLMAnswerer", "build_messages", "hosted_failure",
+           "model_path"]
 
 _LOAD_LOCK = threading.Lock()  # one model load at a time, in any mode
 PASSAGE_CHARS = 1200  # per passage, so five passages, the question and the answer fit in N_CTX

@@ -13,7 +13,7 @@ __all__ = ["build_ui", "launch_options", "serve"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from app.ui import layout
+        from app.ui import layout, serving
 
-        return getattr(layout, name)
+        return getattr(layout if name == "build_ui" else serving, name)
     raise AttributeError(f"module 'app.ui' has no attribute {name!r}")

@@ -16,7 +16,7 @@ from typing import Any
 import gradio as gr
 
 from app import Answer, Assistant, OpsqaError
-from app.term import without_surrogates
+from app.terminal import without_surrogates
 from app.ui.handlers import problem_text
 from app.ui.render import chat_markdown, sources_html
 from app.ui.session import ChatSession, Partial, stopped_answer

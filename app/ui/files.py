@@ -14,20 +14,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from app import DOCUMENT_TYPES
-from app.errors import OpsqaError
+from app import DOCUMENT_TYPES, NOT_A_DOCUMENT, UnreadableType, UploadError
 
 ALLOWED_SUFFIXES = DOCUMENT_TYPES  # what ingest reads, from its one list (ingest/registry.py)
-NOT_A_DOCUMENT = "not a document format opsqa reads"
 MAX_NAME = 100
-
-
-class UploadError(OpsqaError):
-    """An upload refused by the UI's limits (type, size, name)."""
-
-
-class UnreadableType(UploadError):
-    """An upload of a file type opsqa does not read."""
+__all__ = ["ALLOWED_SUFFIXES", "NOT_A_DOCUMENT", "UnreadableType", "UploadError", "display_names",
+           "is_upload", "safe_name", "store_upload", "uploads_dir"]
 
 
 def uploads_dir(index_dir: str | Path) -> Path:

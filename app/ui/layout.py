@@ -25,13 +25,13 @@ from app.ui.exposure import writes_refused  # noqa: E402
 from app.ui.files import ALLOWED_SUFFIXES  # noqa: E402
 from app.ui.handlers import Handlers  # noqa: E402
 from app.ui.render import sources_html, status_markdown  # noqa: E402
-from app.ui.serving import browser_secret, launch_options, parse_auth, serve  # noqa: E402
+from app.ui.session import browser_secret  # noqa: E402
 from app.ui.views import no_document  # noqa: E402
 from app.ui.welcome import Welcome, topic_choices  # noqa: E402
 
 log = logging.getLogger("opsqa.ui")
 TOP_K_MAX = 10
-__all__ = ["build_ui", "launch_options", "parse_auth", "serve"]
+__all__ = ["build_ui"]
 
 
 def build_ui(bot: Assistant) -> gr.Blocks:

@@ -1,36 +1,17 @@
 """Serving the web UI: launch options (loopback, logins, limits, no sharing) and the server loop.
 
 Serving is loopback by default and never shared; ``auth`` (one or several logins) is required
-beyond loopback (``app.ui.exposure``). What each browser keeps is encrypted with a key made
-once per index folder, so a browser still finds its chats after a restart.
+beyond loopback (``app.ui.exposure``). What each browser keeps is encrypted with the key of
+``app.ui.session.browser_secret``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-from pathlib import Path
 
 from app import Assistant, ConfigError
 from app.ui.assets import CSS, JS
 from app.ui.exposure import check_exposure
-
-SECRET_FILE = "ui-secret"  # encrypts what each browser keeps (its id, its open chat)
-
-
-def browser_secret(index_dir: str | Path) -> str:
-    """The key that encrypts what browsers keep, made once per index folder and kept there,
-    so a browser still finds its chats after a restart."""
-    path = Path(index_dir).expanduser() / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_hex(16))
-    return path.read_text(encoding="ascii").strip()
 
 
 def launch_options(bot: Assistant) -> dict[str, object]:

@@ -4,23 +4,43 @@ The owner is the login under ``auth`` (each user sees their chats from any brows
 random id the browser keeps in its local storage (each browser its own chats), else the
 Gradio session (a script through the API). A chat is stored on its first answer; its turns
 line up with the chat's message pairs (a turn that failed is shown but not stored, id 0).
+What each browser keeps is encrypted with a key made once per index folder
+(``browser_secret``), so a browser still finds its chats after a restart.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from app import Answer, Assistant, Conversation
 from app.chats import ChatStoreError, Turn
-from app.term import without_surrogates
+from app.terminal import without_surrogates
 from app.ui.render import answer_markdown, chat_markdown
 
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
 PROBLEM = "problem"  # the note of a turn that failed (shown, never stored)
+SECRET_FILE = "ui-secret"  # encrypts what each browser keeps (its id, its open chat)
+
+
+def browser_secret(index_dir: str | Path) -> str:
+    """The key that encrypts what browsers keep, made once per index folder and kept there,
+    so a browser still finds its chats after a restart."""
+    path = Path(index_dir).expanduser() / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(16))
+    return path.read_text(encoding="ascii").strip()
 
 
 def owner_of(request: Any, browser: dict[str, Any] | None) -> str:

@@ -29,7 +29,7 @@ def _row(what: str, clock: Clock, chunks: int, tokens: int, **extra: Any) -> dic
 def chunk_texts(files: list[Path], encoder: Any) -> list[str]:
     """The embed texts the pipeline produces for ``files`` (same loader, same chunker)."""
     from ingest.chunking import chunk_document
-    from ingest.documents import SkipFile, load_document
+    from ingest.document_loader import SkipFile, load_document
 
     out: list[str] = []
     for f in files:
@@ -105,7 +105,7 @@ def bench_llama_index(files: list[Path], tmp: Path, tokenizer: Any) -> dict[str,
 
 def run(corpus: Path, limit: int | None, backends: list[str], reference: bool,
         ceiling: bool) -> dict[str, Any]:
-    from ingest.documents import discover
+    from ingest.document_loader import discover
     from ingest.embedding import Encoder
 
     files, _ = discover([corpus])

@@ -134,7 +134,7 @@ def quality(backends: list[str], tmp: Path) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from app.assistant import Assistant
-    from ingest.documents import discover
+    from ingest.document_loader import discover
 
     res: dict[str, Any] = {"machine": machine(), "warm": [], "cold": [], "backends": []}
     with tempfile.TemporaryDirectory(prefix="opsqa-bench-query-") as t:

@@ -39,7 +39,7 @@ QUESTIONS = ["What is Argo CD?", "How do I install Argo CD?", "What is an Applic
 def base_sections(limit: int | None = None) -> list[tuple[str, str, str]]:
     """(file title, section, chunk text) of every argo-cd-docs chunk, in file order."""
     from ingest.chunking import chunk_document
-    from ingest.documents import discover, load_document
+    from ingest.document_loader import discover, load_document
     from ingest.embedding import Encoder
 
     enc = Encoder(backend="onnx")

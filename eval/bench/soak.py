@@ -91,7 +91,7 @@ def ingest_phase(args: argparse.Namespace, work: Path, index: Path, rng: random.
 def _valid(answer: Any) -> str:
     import orjson
 
-    from app.term import for_terminal
+    from app.terminal import for_terminal
 
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     if not answer.text or any(n < 1 or n > len(answer.sources) for n in cited):

@@ -60,7 +60,8 @@ def _start_server(args: argparse.Namespace, port: int, code: str = "") -> Callab
     until it answers; returns a stop function."""
     if args.in_process:
         from app import Assistant
-        from app.ui.layout import build_ui, launch_options
+        from app.ui.layout import build_ui
+        from app.ui.serving import launch_options
 
         over = {"index_dir": args.index_dir, "concurrency_limit": args.concurrency,
                 "chats_path": args.chats_path}

@@ -10,7 +10,7 @@ fewer dependencies. Each library is imported only when a file of its type is rea
 
 Hostile files are refused before a parser sees them: a .docx must be a zip archive holding
 ``word/document.xml`` whose XML parts unpack to at most ``MAX_UNZIPPED_BYTES``, counted as
-they are unpacked (``ingest.budget.unzip_counted``), whatever its directory declares; python-docx
+they are unpacked (``ingest.archives.unzip_counted``), whatever its directory declares; python-docx
 then reads a copy of the archive holding only those parts (media stay empty: their bytes are
 no text). A notebook must be JSON with a list of cells. Outputs of code cells are kept only as
 text, and each is capped, so a notebook full of images or logs does not drown its prose.
@@ -25,8 +25,8 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from ingest.budget import unzip_counted
-from ingest.errors import SkipFile
+from ingest.archives import unzip_counted
+from ingest.errors import SkipFile, first_line
 
 MAX_UNZIPPED_BYTES = 64_000_000  # a Word file's XML parts, unpacked (lxml needs several times that)
 MAX_DECLARED_BYTES = 200_000_000  # all its parts as its directory declares them: refused early
@@ -34,10 +34,6 @@ MAX_OUTPUT_CHARS = 2_000  # per code-cell output kept in a notebook's text
 _HEADING_STYLE = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)$", re.I)
 _LIST_STYLE = re.compile(r"^list\b", re.I)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
 
 
 def _docx_parts(data: bytes) -> bytes:
@@ -115,7 +111,7 @@ def docx_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
             blocks.append(_table_markdown(item) if is_table else _paragraph_markdown(item))
         title = (document.core_properties.title or "").strip()
     except Exception as exc:  # python-docx and lxml raise many types for broken parts
-        raise SkipFile(f"unreadable Word document: {_first_line(exc)}") from exc
+        raise SkipFile(f"unreadable Word document: {first_line(exc)}") from exc
     body = "\n\n".join(b for b in blocks if b)
     return body, _first_heading(body) or title
 
@@ -155,7 +151,7 @@ def ipynb_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise SkipFile(f"not a Jupyter notebook: invalid JSON ({_first_line(exc)})") from exc
+        raise SkipFile(f"not a Jupyter notebook: invalid JSON ({first_line(exc)})") from exc
     cells = raw.get("cells", raw.get("worksheets")) if isinstance(raw, dict) else None
     if not isinstance(cells, list):  # "worksheets": the old (v3) layout, converted below
         raise SkipFile("not a Jupyter notebook: no list of cells")
@@ -178,14 +174,7 @@ def ipynb_text(data: bytes, decode: Callable[[bytes], str]) -> tuple[str, str]:
                 outs = [_output_text(o) for o in cell.get("outputs", [])]
                 blocks += [_fence(o, "text") for o in outs if o]
     except Exception as exc:  # malformed cells (wrong types) in otherwise valid JSON
-        raise SkipFile(f"unreadable Jupyter notebook: {_first_line(exc)}") from exc
+        raise SkipFile(f"unreadable Jupyter notebook: {first_line(exc)}") from exc
     title = _first_heading("\n\n".join(prose)) or str(meta.get("title", "") or "")
     return "\n\n".join(blocks), title
 
-
-Reader = Callable[[bytes, Callable[[bytes], str]], tuple[str, str]]
-# suffix -> (format name, reader(raw bytes, decode) -> (Markdown text, title or ""))
-READERS: dict[str, tuple[str, Reader]] = {
-    ".docx": ("docx", docx_text),
-    ".ipynb": ("notebook", ipynb_text),
-}

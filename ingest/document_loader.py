@@ -139,7 +139,7 @@ def clean_text(text: str, fmt: str) -> str:
         characters, no trailing spaces, at most one blank line.
     """
     if fmt == "html":
-        from ingest.formats import html_to_text
+        from ingest.html_text import html_to_text
 
         return clean_lines(html_to_text(text)[0])
     if fmt == "markdown":
