@@ -8,8 +8,8 @@ import pytest
 
 from app import Assistant
 from app.answer import kinds
+from app.answer.choose import Budget
 from app.answer.grammar import Grammar
-from app.answer.groups import Budget
 from app.answer.kinds.base import Kind
 from app.answer.questions import plan_question
 

@@ -10,7 +10,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from app.retrieval.lexical import LexicalIndex, bm25_matrix
+from app.retrieval.bm25 import bm25_matrix
+from app.retrieval.lexical import LexicalIndex
 from app.retrieval.terms import tokens
 from app.retrieval.terms import words as lexical_tokens
 from tests.conftest import CORPUS

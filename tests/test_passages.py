@@ -92,7 +92,8 @@ def test_a_common_word_near_a_document_word_is_not_read_as_a_typo_of_it():
 
 
 def test_what_cannot_open_an_answer_or_is_no_claim():
-    from app.answer.groups import ABOUT_TEXT, Group, echoes, opens
+    from app.answer.choose import opens
+    from app.answer.groups import ABOUT_TEXT, Group, echoes
 
     units = split_units(Hit("h9", "Sync Options.\n\nIf changes are found:\n\n- they sync\n- they "
                                   "warn\n\nThis guide explains syncing. Syncing applies changes.",
@@ -106,7 +107,8 @@ def test_what_cannot_open_an_answer_or_is_no_claim():
 
 
 def test_a_list_is_cut_to_fit_only_where_allowed():
-    from app.answer.groups import Group, fit
+    from app.answer.choose import fit
+    from app.answer.groups import Group
 
     units = split_units(hit("Pick one:\n\n" + "\n".join(f"- option number {i}" for i in range(9))))
     g = Group(units, 1.0, shape="list")

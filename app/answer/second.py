@@ -10,8 +10,9 @@ answer gained its fact and one lost its own, on five question sets.
 
 from __future__ import annotations
 
+from app.answer.choose import Budget
 from app.answer.grammar import FOLLOW_UP
-from app.answer.groups import Budget, Group, groups_of, repeats
+from app.answer.groups import Group, groups_of, repeats
 from app.answer.kinds.base import Candidates
 from app.answer.plan import Plan
 from app.answer.scoring import unit_key

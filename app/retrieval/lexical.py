@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from app.retrieval import snapshots
+from app.retrieval.bm25 import bm25_matrix, by_id, sorted_ids
 from app.retrieval.definitions import definienda
 from app.retrieval.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
 
-K1, B = 1.5, 0.75  # bm25s defaults
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
 Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
@@ -49,25 +49,6 @@ def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
 def _term_row(text: str, meta: dict[str, Any]) -> TermRow:
     return (str(meta.get("file", "")), str(meta.get("title", "")), str(meta.get("aliases", "")),
             str(meta.get("section", "")), "|".join(definienda(text)))
-
-
-def bm25_matrix(tok: np.ndarray, ptr: np.ndarray, n_words: int) -> dict[str, Any]:
-    """BM25 ("lucene" idf and tf) scores as bm25s's CSC dict: one column per word id."""
-    n = len(ptr) - 1
-    lengths = np.diff(ptr)
-    doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    pair, tf = np.unique(doc * n_words + tok.astype(np.int64), return_counts=True)
-    pdoc, pword = pair // n_words, pair % n_words
-    df = np.bincount(pword, minlength=n_words)
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-    avg = lengths.mean() if n else 1.0
-    tf32 = tf.astype(np.float32)
-    norm = (K1 * ((1 - B) + B * lengths[pdoc] / avg)).astype(np.float32)
-    scores = idf[pword] * (tf32 / (norm + tf32))
-    order = np.argsort(pword, kind="stable")  # by word, then document (pairs are doc-major)
-    indptr = np.concatenate([[0], np.cumsum(df)])
-    return {"data": scores[order].astype(np.float32), "indices": pdoc[order].astype(np.int32),
-            "indptr": indptr.astype(np.int64), "num_docs": n}
 
 
 @dataclass(frozen=True)
@@ -120,9 +101,9 @@ class LexicalIndex:
         order), caught up after ingests (a warm one: changed files last) or loaded from a
         snapshot, the same chunks make the same index and so the same answers.
         """
-        ids, tok, ptr, row_of = _by_id(ids, tok, ptr, row_of)
-        words, tok = _sorted_ids(words, tok)
-        rows, row_of = _sorted_ids(rows, row_of)
+        ids, tok, ptr, row_of = by_id(ids, tok, ptr, row_of)
+        words, tok = sorted_ids(words, tok)
+        rows, row_of = sorted_ids(rows, row_of)
         used = np.bincount(tok, minlength=len(words)) > 0 if len(words) else np.zeros(0, bool)
         if not used.all():
             remap = np.cumsum(used, dtype=np.int64) - 1
@@ -273,30 +254,6 @@ class LexicalIndex:
     def newest(folder: Path, collection: str) -> Path | None:
         """The most recent saved snapshot of ``collection``, if any."""
         return snapshots.newest(folder, collection)
-
-
-def _by_id(ids: list[str], tok: np.ndarray, ptr: np.ndarray, row_of: np.ndarray
-           ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """The chunks (ids, their word ids in CSR form, their rows) in order of id."""
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    if order == list(range(len(ids))):
-        return ids, tok, ptr, row_of
-    at = np.asarray(order, dtype=np.int64)
-    new_ptr = np.concatenate([[0], np.cumsum(np.diff(ptr)[at])]).astype(np.int64)
-    bounds = ptr.tolist()  # slices, not an index array: no copy beyond the result
-    parts = [tok[bounds[i] : bounds[i + 1]] for i in order]
-    new_tok = np.concatenate(parts).astype(np.int32) if parts else tok
-    return [ids[i] for i in order], new_tok, new_ptr, row_of[at]
-
-
-def _sorted_ids(items: list[Any], refs: np.ndarray) -> tuple[list[Any], np.ndarray]:
-    """``items`` sorted, and ``refs`` (indexes into them) pointing at the same items."""
-    order = sorted(range(len(items)), key=items.__getitem__)
-    if order == list(range(len(items))):
-        return items, refs
-    remap = np.empty(len(items), dtype=np.int64)
-    remap[np.asarray(order, dtype=np.int64)] = np.arange(len(items), dtype=np.int64)
-    return [items[i] for i in order], remap[refs].astype(refs.dtype)
 
 
 def store_key(collection: str, generation: int, count: int) -> str:

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.answer.choose import Budget, choose, extend, fit
 from app.answer.grammar import Grammar, head
-from app.answer.groups import Budget, Group, choose, extend, fit, groups_of
+from app.answer.groups import Group, groups_of
 from app.answer.passages import Unit
 from app.retrieval.terms import STOPWORDS
 

@@ -6,8 +6,9 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from app.answer.choose import Budget, choose, extend
 from app.answer.grammar import Grammar
-from app.answer.groups import Budget, Group, choose, extend
+from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind, around
 from app.answer.kinds.definition import Definition
 from app.answer.kinds.general import General

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from app.answer.choose import Budget, choose
 from app.answer.grammar import Grammar, head, phrase
-from app.answer.groups import Budget, Group, choose
+from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
 from app.answer.scoring import define_bonus, defining
 from app.retrieval.terms import content_words, words

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from app.answer.choose import Budget
 from app.answer.grammar import Grammar
-from app.answer.groups import Budget, Group
+from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind
 
 if TYPE_CHECKING:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.answer.groups import Budget, Group
+from app.answer.choose import Budget
+from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind
 
 

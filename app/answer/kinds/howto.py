@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from app.answer.choose import Budget
 from app.answer.grammar import HOWTO, HOWTO_ONE, Grammar
-from app.answer.groups import Budget, Group
+from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind
 
 

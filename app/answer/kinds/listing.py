@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.answer.choose import Budget, choose
 from app.answer.grammar import Grammar
-from app.answer.groups import Budget, Group, choose, sublists
+from app.answer.groups import Group, sublists
 from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
 from app.answer.sections import children, named_sections, pages
 
