@@ -3,8 +3,9 @@
 ``Assistant.check_question`` is ``checked_question``. ``Assistant.answer_with_plan`` (and
 through it ``ask``, ``stream`` and ``Conversation``) runs ``answer_turn``: the question
 checked, planned and its passages gathered (``app.answer.gather``),
-refused when the evidence is too weak (``app.answer.grounding``), the extractive answer
-composed (``app.answer.extractive``), then the chosen mode's check (``app.answer.modes``).
+refused when the evidence is too weak, the extractive answer composed
+(``app.answer.extractive``) and refused if it cannot be what was asked (both by
+``app.answer.grounding.decide``), then the chosen mode's check (``app.answer.modes``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from app.answer.extractive import Composer, compose
 from app.answer.gather import Found, gather, more_passages
 from app.answer.grammar import clean_question
-from app.answer.grounding import refusal_text
+from app.answer.grounding import decide, refusal_text
 from app.answer.plan import Plan
 from app.errors import QuestionError
 from app.sources import to_source
@@ -55,25 +56,17 @@ def answer_turn(bot: Assistant, question: str, previous: Plan | None, mode: str 
     r, k = bot.retriever, top_k or bot.settings.top_k
     found = gather(r, q, previous, max(k, 8), bot._fix)
     timings = {"retrieve_ms": _ms(t0)}
-    if _refuse(bot, found):
+    threshold = bot.settings.refusal_threshold
+    if decide(found.plan, found.evidence, r.lexical, threshold):
         return _refusal(bot, q, answerer.name, found, timings, t0, previous, k), found.plan
     extra = more_passages(r, found)
     timings["retrieve_ms"] = _ms(t0)
     comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
-    if found.plan.kind.unanswerable(found.plan, comp.defined, r.lexical):
-        found.plan.kind.unanswered(found.plan, found.evidence)
+    if decide(found.plan, found.evidence, r.lexical, threshold, comp.defined):
         return _refusal(bot, q, answerer.name, found, timings, t0, previous, k), found.plan
     answer = answerer.answer(_cited(q, comp, found, timings, k))
     answer.timings_ms["total_ms"] = _ms(t0)
     return answer, found.plan
-
-
-def _refuse(bot: Assistant, found: Found) -> bool:
-    """Whether the evidence is too weak to answer. What the documents define is
-    answered, however little else the question shares."""
-    plan, ev = found.plan, found.evidence
-    exempt = plan.kind.exempt(plan, bot.retriever.lexical)
-    return ev.refuse(bot.settings.refusal_threshold) and not (exempt and not ev.names)
 
 
 def _cited(q: str, comp: Composer, found: Found, timings: dict[str, float], k: int) -> Answer:

@@ -44,9 +44,6 @@ class Evidence:
     undefined: str = ""  # a definition's subject the documents neither name nor define
     unstated: str = ""  # a question for a fact (a date, a number) no passage near it holds
 
-    def refuse(self, threshold: float) -> bool:
-        return bool(self.names) or self.score < threshold
-
     @property
     def reason(self) -> str:
         if self.names:
@@ -56,6 +53,26 @@ class Evidence:
         if self.unstated:
             return "not stated in the documents: " + self.unstated
         return f"evidence {self.score:.2f} below the refusal threshold"
+
+
+def decide(plan: Plan, ev: Evidence, lexical: LexicalIndex, threshold: float,
+           defined: bool | None = None) -> bool:
+    """Whether to refuse ``plan``'s question: the one refusal rule, asked twice.
+
+    Before composing (``defined`` None): an unknown name refuses; so does evidence below
+    ``threshold``, unless the question's kind knows the documents answer it anyway (what they
+    define is answered however little else the question shares). After composing,
+    ``defined`` says whether a passage states what the subject is, and the kind refuses an
+    answer that cannot be what was asked, recording on ``ev`` what the documents lack for
+    the refusal to say.
+    """
+    kind = plan.kind
+    if defined is None:
+        return bool(ev.names) or (ev.score < threshold and not kind.exempt(plan, lexical))
+    if kind.unanswerable(plan, defined, lexical):
+        kind.unanswered(plan, ev)
+        return True
+    return False
 
 
 def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,
