@@ -15,8 +15,9 @@ question's sentences, and the LLM checks split a streamed answer into sentences.
   many, and nothing else.
 
 A maintained splitter was measured for the sentence rule: pysbd 0.3.4 on 400 paragraphs of
-the Argo CD docs took 43x as long as this rule, and it cut file names and template
-expressions apart (".env", ".app.spec.source"); so the rule stays this short pattern.
+an outside documentation set took 43x as long as this rule, and it cut file names and
+template expressions apart (".env", ".app.spec.source"); so the rule stays this short
+pattern.
 """
 
 from __future__ import annotations
