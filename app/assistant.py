@@ -216,7 +216,7 @@ class Assistant:
         from ingest.store import file_key
 
         chunks = self.store.in_file(file_key(path))
-        chunks.sort(key=lambda c: (int(c.meta.get("start", 0)), int(c.meta.get("end", 0))))
+        chunks.sort(key=lambda c: (c.meta.start, c.meta.end))
         return [stored_source(path, c) for c in chunks]
 
     @property

@@ -14,18 +14,16 @@ __all__ = ["check_k", "stored_source", "to_source"]
 
 def to_source(hit: Hit) -> Source:
     m = hit.meta
-    return Source(path=str(m.get("path", "")), title=hit.title, section=hit.section,
-                  text=hit.text, score=round(float(hit.dense), 4), start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=hit.id, line=int(m.get("line", 0)),
-                  end_line=int(m.get("end_line", 0)))
+    return Source(path=m.path, title=m.title, section=m.section, text=hit.text,
+                  score=round(float(hit.dense), 4), start=m.start, end=m.end, chunk_id=hit.id,
+                  line=m.line, end_line=m.end_line)
 
 
 def stored_source(path: str, chunk: StoredChunk) -> Source:
     """One chunk of the document at ``path`` as read from the store (no query: score 0)."""
     m = chunk.meta
-    return Source(path=path, title=str(m.get("title", "")), section=str(m.get("section", "")),
-                  text=chunk.text, score=0.0, start=int(m.get("start", 0)),
-                  end=int(m.get("end", 0)), chunk_id=chunk.id, line=int(m.get("line", 0)))
+    return Source(path=path, title=m.title, section=m.section, text=chunk.text, score=0.0,
+                  start=m.start, end=m.end, chunk_id=chunk.id, line=m.line)
 
 
 def check_k(k: object) -> int:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ingest.chroma_damage import check_files, failure, wipe_files
+from ingest.chunk_meta import ChunkMeta
 from ingest.errors import IndexStoreError
 
 FILES_SUFFIX = "-files"
@@ -31,7 +32,7 @@ class StoredChunk:
 
     id: str
     text: str
-    meta: dict[str, Any]
+    meta: ChunkMeta
     similarity: float = 0.0
 
 
@@ -116,7 +117,7 @@ class ChromaIndex:
     def count(self) -> int:
         return int(self.chunks.count())
 
-    def all_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def all_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, ChunkMeta]]:
         """Every (id, text, metadata) in pages, for building the lexical index."""
         total = self.count()
         for off in range(0, total, page):
@@ -124,7 +125,8 @@ class ChromaIndex:
                 got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=off)
             except Exception as exc:
                 raise self.damaged("read", exc) from None
-            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=False)
+            yield from zip(got["ids"], got["documents"] or [],
+                           map(ChunkMeta.of, got["metadatas"] or []), strict=False)
 
     def chunk_files(self, page: int = 20000) -> dict[str, str]:
         """``{file key: path}`` of every file that has chunks stored (metadata only)."""
@@ -134,8 +136,7 @@ class ChromaIndex:
                 got = self.chunks.get(include=["metadatas"], limit=page, offset=off)
             except Exception as exc:
                 raise self.damaged("read", exc) from None
-            out.update((str(m.get("file", "")), str(m.get("path", "")))
-                       for m in got["metadatas"] or [])
+            out.update((m.file, m.path) for m in map(ChunkMeta.of, got["metadatas"] or []))
         return out
 
     def all_ids(self, page: int = 50000) -> list[str]:
@@ -148,7 +149,7 @@ class ChromaIndex:
                 raise self.damaged("read", exc) from None
         return list(dict.fromkeys(out))  # a write between pages can shift one id into two
 
-    def chunks_by_id(self, ids: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def chunks_by_id(self, ids: list[str]) -> Iterator[tuple[str, str, ChunkMeta]]:
         """(id, text, metadata) of these chunks; ids no longer stored are left out."""
         for b in range(0, len(ids), self.max_batch):
             try:
@@ -156,8 +157,8 @@ class ChromaIndex:
                                       include=["documents", "metadatas"])
             except Exception as exc:
                 raise self.damaged("read", exc) from None
-            yield from zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
-                           strict=False)
+            yield from zip(got["ids"], got["documents"] or [],
+                           map(ChunkMeta.of, got["metadatas"] or []), strict=False)
 
     @property
     def collection_id(self) -> str:
@@ -218,9 +219,10 @@ class ChromaIndex:
         def query(col: Any) -> list[StoredChunk]:
             res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
                             include=["documents", "metadatas", "distances"])
-            return [StoredChunk(cid, doc, meta, 1.0 - float(dist)) for cid, doc, meta, dist in zip(
-                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
-                strict=False)]
+            return [StoredChunk(cid, doc, ChunkMeta.of(meta), 1.0 - float(dist))
+                    for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0],
+                                                    res["metadatas"][0], res["distances"][0],
+                                                    strict=False)]
 
         return self.searching(query)
 
@@ -241,7 +243,7 @@ class ChromaIndex:
         """Every chunk of one file (by file key), in no particular order."""
         def get(col: Any) -> list[StoredChunk]:
             got = col.get(where={"file": file}, include=["documents", "metadatas"])
-            return [StoredChunk(cid, doc, meta) for cid, doc, meta in zip(
+            return [StoredChunk(cid, doc, ChunkMeta.of(meta)) for cid, doc, meta in zip(
                 got["ids"], got["documents"], got["metadatas"], strict=False)]
 
         return self.searching(get)
@@ -267,6 +269,7 @@ class ChromaIndex:
 
 
 def _with_similarity(got: Any, vector: np.ndarray) -> list[StoredChunk]:
-    return [StoredChunk(cid, doc, meta, float(np.dot(np.asarray(emb, dtype=np.float32), vector)))
+    return [StoredChunk(cid, doc, ChunkMeta.of(meta),
+                        float(np.dot(np.asarray(emb, dtype=np.float32), vector)))
             for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
                                            got["embeddings"], strict=False)]

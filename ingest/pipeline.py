@@ -15,13 +15,14 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from chromadb.errors import ChromaError
 
 from ingest.budget import BoundedReader
+from ingest.chunk_meta import ChunkMeta
 from ingest.chunking import Chunk, chunk_document
 from ingest.document_loader import Document, SkipFile, load_document
 from ingest.embedding import Encoder
@@ -226,9 +227,9 @@ def _ingest_one(job: _Job, f: Path, path: str, old: FileRecord | None) -> None:
     base = {k: _meta_value(v) for k, v in doc.metadata.items() if v not in (None, "", [])}
     ids = _chunk_ids(key, chunks)
     metas = [
-        {**base, "file": key, "path": path, "title": title, "section": c.section,
-         "start": c.start, "end": c.end, "index": c.index, "line": span[0],
-         "end_line": span[1], **({"fence": c.fence} if c.fence else {})}
+        replace(ChunkMeta.of(base), file=key, path=path, title=title, section=c.section,
+                start=c.start, end=c.end, index=c.index, line=span[0], end_line=span[1],
+                fence=c.fence).as_dict()
         for c, span in ((c, doc.line_span(c.start, c.end)) for c in chunks)
     ]
     reuse = [i for i, cid in enumerate(ids) if cid in existing]

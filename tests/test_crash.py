@@ -37,7 +37,7 @@ from collections import Counter
 from ingest.store import IndexStore
 s = IndexStore(sys.argv[1])
 recs = s.file_records()
-per_path = Counter(m["path"] for _, _, m in s.all_chunks())
+per_path = Counter(m.path for _, _, m in s.all_chunks())
 ids = [i for i, _, _ in s.all_chunks()]
 print(json.dumps({"count": s.count(), "ids": len(ids), "unique_ids": len(set(ids)),
                   "records": {p: r.chunks for p, r in recs.items()}, "per_path": per_path}))

@@ -214,3 +214,20 @@ def test_encoder_batches_are_capped_in_padded_word_pieces_and_vectors_unchanged(
     finally:
         encoder.max_batch_tokens = budget
     assert float((capped * plain).sum(axis=1).min()) > 0.9999
+
+
+def test_chunk_metadata_is_read_typed_whatever_the_store_holds():
+    """The store boundary: an older or foreign index's metadata (missing fields, a number
+    stored as text, keys of its own) reads as one typed ``ChunkMeta`` and writes back as it
+    came."""
+    from ingest.chunk_meta import ChunkMeta
+
+    raw = {"file": "k", "path": "docs/a.md", "start": "12", "end": 40, "index": None,
+           "line": "not a number", "tags": "ops", "description": "About A"}
+    m = ChunkMeta.of(raw)
+    assert (m.file, m.path, m.start, m.end, m.index, m.line, m.title) == (
+        "k", "docs/a.md", 12, 40, 0, 0, "")
+    assert m.extra == {"tags": "ops", "description": "About A"}
+    back = m.as_dict()
+    assert back["tags"] == "ops" and back["start"] == 12 and "fence" not in back
+    assert ChunkMeta.of(back) == m

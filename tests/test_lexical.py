@@ -14,15 +14,16 @@ from app.retrieval.bm25 import bm25_matrix
 from app.retrieval.lexical import LexicalIndex
 from app.retrieval.terms import tokens
 from app.retrieval.terms import words as lexical_tokens
+from ingest.chunk_meta import ChunkMeta
 from tests.conftest import CORPUS
 
 
-def _rows(files: dict[str, list[str]], aliases: str = "") -> list[tuple[str, str, dict]]:
+def _rows(files: dict[str, list[str]], aliases: str = "") -> list[tuple[str, str, ChunkMeta]]:
     out = []
     for f, texts in files.items():
         for i, t in enumerate(texts):
-            out.append((f"{f}-{i}", t, {"file": f, "title": f.upper(), "aliases": aliases,
-                                        "section": f"Part {i % 2} > sub"}))
+            out.append((f"{f}-{i}", t, ChunkMeta(file=f, title=f.upper(), aliases=aliases,
+                                                 section=f"Part {i % 2} > sub")))
     return out
 
 
@@ -197,9 +198,9 @@ def test_the_same_chunks_make_the_same_index_in_any_order():
     first, a term's label, which of two terms a question names. Any order now gives one index."""
     rows = _rows({"a": ["Release trains leave weekly.", "A release train is a cadence."],
                   "b": ["Release trains carry features.", "Trains leave on time."]})
-    rows += [("c-0", "A Release Train is a schedule.", {"file": "c", "title": "release train"}),
-             ("d-0", "Release trains are named so.", {"file": "d", "title": "Release Train"})]
-    shas = {r[2]["file"]: "x" for r in rows}
+    rows += [("c-0", "A Release Train is a schedule.", ChunkMeta(file="c", title="release train")),
+             ("d-0", "Release trains are named so.", ChunkMeta(file="d", title="Release Train"))]
+    shas = {r[2].file: "x" for r in rows}
     one, two = _build(rows, shas), _build(rows[::-1], shas)
     assert one.terms.labels() == two.terms.labels()  # before: ['release train'] vs ['Release Train']
     assert [one.ids[i] for i in one.defining("release train")] == [

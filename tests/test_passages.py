@@ -10,10 +10,11 @@ from app.answer.sections import distinct
 from app.retrieval.definitions import definienda
 from app.retrieval.hybrid import Hit
 from app.retrieval.lexical import LexicalIndex
+from ingest.chunk_meta import ChunkMeta
 
 
 def hit(text: str, hid: str = "h1") -> Hit:
-    return Hit(hid, text, {"file": "f", "section": "S", "title": "T"}, 1.0, 0.8)
+    return Hit(hid, text, ChunkMeta(file="f", section="S", title="T"), 1.0, 0.8)
 
 
 def test_units_lead_ins_lists_and_code():
@@ -57,7 +58,7 @@ def test_definienda():
 
 def test_a_passage_that_starts_inside_a_code_block_reads_it_as_code():
     h = Hit("h2", "--flag10 string   a flag\n--flag11 string   another\n```\n\nAfter.",
-            {"file": "f", "section": "S", "title": "T", "fence": "```bash"}, 1.0, 0.8)
+            ChunkMeta(file="f", section="S", title="T", fence="```bash"), 1.0, 0.8)
     units = split_units(h)
     assert [u.kind for u in units] == ["code", "sentence"]
     assert units[0].text.startswith("```bash\n--flag10")
@@ -65,7 +66,7 @@ def test_a_passage_that_starts_inside_a_code_block_reads_it_as_code():
 
 def test_a_ranking_of_passages_gives_a_continuing_chunk_no_place_of_its_own():
     def at(hid: str, section: str, index: int) -> Hit:
-        return Hit(hid, hid, {"file": "f", "section": section, "index": index}, 1.0, 0.5)
+        return Hit(hid, hid, ChunkMeta(file="f", section=section, index=index), 1.0, 0.5)
 
     hits = [at("a4", "A", 4), at("a5", "A", 5), at("b5", "B", 5), at("a6", "A", 6),
             at("a9", "A", 9), at("c1", "C", 1)]
@@ -75,8 +76,8 @@ def test_a_ranking_of_passages_gives_a_continuing_chunk_no_place_of_its_own():
 
 
 def test_a_common_word_near_a_document_word_is_not_read_as_a_typo_of_it():
-    rows = [("c1", "Seeing the sync status of every application.", {"file": "f"}),
-            ("c2", "The sync status shows drift.", {"file": "g"})]
+    rows = [("c1", "Seeing the sync status of every application.", ChunkMeta(file="f")),
+            ("c2", "The sync status shows drift.", ChunkMeta(file="g"))]
     lexical = LexicalIndex.empty().update("c-g1-n0", ["c1", "c2"], {"f": "1", "g": "1"},
                                           lambda ids: [r for r in rows if r[0] in ids])
     pieces = {"steering": 1, "aplication": 3, "seeing": 1, "status": 1}.get
@@ -97,7 +98,7 @@ def test_what_cannot_open_an_answer_or_is_no_claim():
 
     units = split_units(Hit("h9", "Sync Options.\n\nIf changes are found:\n\n- they sync\n- they "
                                   "warn\n\nThis guide explains syncing. Syncing applies changes.",
-                            {"file": "f", "section": "Sync Options", "title": "T"}, 1.0, 0.8))
+                            ChunkMeta(file="f", section="Sync Options", title="T"), 1.0, 0.8))
     by_text = {u.text: u for u in units}
     assert echoes(by_text["Sync Options."]) and not echoes(by_text["Syncing applies changes."])
     assert not opens(Group([by_text["If changes are found:"]], 1.0))

@@ -64,7 +64,7 @@ def split_units(hit: Hit) -> list[Unit]:
             para.clear()
 
     lines = hit.text.split("\n")
-    fence_at_start = str(hit.meta.get("fence", ""))
+    fence_at_start = hit.meta.fence
     if fence_at_start:  # the passage starts inside a code block another passage opened
         lines = [fence_at_start, *lines]
     i = 0

@@ -143,7 +143,7 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
         return 0
     text = _MARK.sub("", u.text)
     names = _names(subject)
-    aliases = [a for a in str(u.hit.meta.get("aliases", "")).split(",") if a.strip()]
+    aliases = [a for a in u.hit.meta.aliases.split(",") if a.strip()]
     if u.hit.title and any(content_words(a) == content_words(subject) for a in aliases):
         names.append(u.hit.title)  # asked by an alias: the document's own name defines it
     for name in names:
@@ -178,7 +178,7 @@ def own(hit: Hit, plan: Plan) -> float:
     if not plan.subject:
         return 0.0
     names = [content_words(n) for n in _names(plan.subject)]
-    titles = [hit.title, *str(hit.meta.get("aliases", "")).split(",")]
+    titles = [hit.title, *hit.meta.aliases.split(",")]
     return 0.2 if any(content_words(t) in names for t in titles if t.strip()) else 0.0
 
 

@@ -10,6 +10,7 @@ neighbourhood.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from app.retrieval.hybrid import Hit
 from ingest.chroma import StoredChunk
@@ -24,7 +25,7 @@ def _parent(section: str) -> str:
 
 
 def _index(h: Hit | StoredChunk) -> int:
-    return int(h.meta.get("index", 0))
+    return h.meta.index
 
 
 def pages(store: IndexStore, files: list[str]) -> dict[str, list[StoredChunk]]:
@@ -40,7 +41,7 @@ def children(hit: Hit, page: list[StoredChunk]) -> list[Hit]:
     depth = hit.section.count(" > ") + 1 if hit.section else 0
     first: dict[str, Hit] = {}
     for c in page:
-        sec = str(c.meta.get("section", ""))
+        sec = c.meta.section
         if sec and sec.startswith(prefix) and sec.count(" > ") == depth:
             first.setdefault(sec, Hit(c.id, c.text, c.meta, 0.0, hit.dense))
     return list(first.values())
@@ -61,7 +62,7 @@ def named_sections(hits: list[Hit], question: str, page_of: dict[str, list[Store
     out: list[Hit] = []
     for file, parents in near.items():
         for c in page_of[file]:
-            sec = str(c.meta.get("section", ""))
+            sec = c.meta.section
             if (file, sec) in seen:
                 continue
             seen.add((file, sec))
@@ -91,12 +92,12 @@ def _join(run: list[Hit]) -> Hit:
     """One passage from consecutive chunks: their texts with the line breaks between them."""
     text = run[0].text
     for prev, h in zip(run, run[1:], strict=False):
-        gap = int(h.meta.get("start", 0)) - int(prev.meta.get("end", 0))
+        gap = h.meta.start - prev.meta.end
         text += ("\n" if gap == 1 else "\n\n") + h.text
     best = max(run, key=lambda h: h.score)
-    meta = {**best.meta, "start": run[0].meta.get("start", 0), "end": run[-1].meta.get("end", 0),
-            "index": run[0].meta.get("index", 0), "line": run[0].meta.get("line", 0),
-            "end_line": run[-1].meta.get("end_line", 0), "fence": run[0].meta.get("fence", "")}
+    first, last = run[0].meta, run[-1].meta
+    meta = replace(best.meta, start=first.start, end=last.end, index=first.index, line=first.line,
+                   end_line=last.end_line, fence=first.fence)
     return Hit("+".join(h.id for h in run), text, meta, best.score, max(h.dense for h in run))
 
 

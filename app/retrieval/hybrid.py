@@ -12,16 +12,16 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from app.retrieval.lexical import LexicalIndex, fetch_rows, store_key
 from app.retrieval.terms import TermIndex, Vocabulary
+from ingest.chunk_meta import ChunkMeta
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
 
-Pool = dict[str, tuple[str, dict[str, Any], float]]  # chunk id: (text, metadata, similarity)
+Pool = dict[str, tuple[str, ChunkMeta, float]]  # chunk id: (text, metadata, similarity)
 
 RRF_K = 60
 CANDIDATES = 30
@@ -36,21 +36,21 @@ class Hit:
 
     id: str
     text: str
-    meta: dict[str, Any]
+    meta: ChunkMeta
     score: float  # fused score, comparable within one query
     dense: float  # cosine similarity to the question, 0..1-ish
 
     @property
     def title(self) -> str:
-        return str(self.meta.get("title", ""))
+        return self.meta.title
 
     @property
     def section(self) -> str:
-        return str(self.meta.get("section", ""))
+        return self.meta.section
 
     @property
     def file(self) -> str:
-        return str(self.meta.get("file", ""))
+        return self.meta.file
 
 
 class Retriever:
@@ -216,11 +216,11 @@ class Retriever:
         got = self.store.in_sections([(h.file, h.section) for h in hits], qvec)
         near: dict[tuple[str, str], list[int]] = {}
         for h in hits:
-            near.setdefault((h.file, h.section), []).append(int(h.meta.get("index", 0)))
+            near.setdefault((h.file, h.section), []).append(h.meta.index)
         out = []
         for c in got:
-            at = (str(c.meta.get("file", "")), str(c.meta.get("section", "")))
-            index = int(c.meta.get("index", 0))
+            at = (c.meta.file, c.meta.section)
+            index = c.meta.index
             if c.id in have or not any(abs(index - i) <= reach for i in near.get(at, [])):
                 continue
             out.append(Hit(c.id, c.text, c.meta, 0.0, c.similarity))

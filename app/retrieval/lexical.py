@@ -29,10 +29,11 @@ from app.retrieval import snapshots
 from app.retrieval.bm25 import bm25_matrix, by_id, sorted_ids
 from app.retrieval.definitions import definienda
 from app.retrieval.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
+from ingest.chunk_meta import ChunkMeta
 
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most
 
-Row = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata), as the store gives them
+Row = tuple[str, str, ChunkMeta]  # (chunk id, text, metadata), as the store gives them
 TermRow = snapshots.TermRow  # (file key, title, aliases, heading path, defines)
 
 
@@ -41,14 +42,13 @@ TermRow = snapshots.TermRow  # (file key, title, aliases, heading path, defines)
 HEADER_WEIGHT = 3
 
 
-def _row_tokens(text: str, meta: dict[str, Any]) -> list[str]:
-    head = tokens(f"{meta.get('title', '')} {meta.get('section', '')}", parts=True)
+def _row_tokens(text: str, meta: ChunkMeta) -> list[str]:
+    head = tokens(f"{meta.title} {meta.section}", parts=True)
     return head * HEADER_WEIGHT + tokens(text, parts=True)
 
 
-def _term_row(text: str, meta: dict[str, Any]) -> TermRow:
-    return (str(meta.get("file", "")), str(meta.get("title", "")), str(meta.get("aliases", "")),
-            str(meta.get("section", "")), "|".join(definienda(text)))
+def _term_row(text: str, meta: ChunkMeta) -> TermRow:
+    return (meta.file, meta.title, meta.aliases, meta.section, "|".join(definienda(text)))
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def facts(args: list[str]) -> dict[str, Any]:
             questions.append(next(it))
     bot = Assistant.open(index_dir=index, auto_ingest=False)
     store = bot.store
-    rows = sorted((i, t, json.dumps(m, sort_keys=True)) for i, t, m in store.all_chunks())
+    rows = sorted((i, t, json.dumps(m.as_dict(), sort_keys=True)) for i, t, m in store.all_chunks())
     ids = [r[0] for r in rows]
     manifest = {p: [r.sha256, r.chunks, r.title, r.size] for p, r in store.file_records().items()}
     answers = {q: _answer(bot, q) for q in questions}
