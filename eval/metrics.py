@@ -100,10 +100,11 @@ def cap_for(kind: str) -> int:
     return LONG_CAP if kind in LONG_KINDS else WORD_CAP
 
 
-def reader_words(text: str) -> list[str]:
-    """The answer as a reader counts it, a word at a time: citation marks are not words, and a
-    fenced code block counts one word per non-empty line (its lines, whole)."""
-    out: list[str] = []
+def _reader_tokens(text: str) -> list[tuple[str, bool]]:
+    """The answer's pieces in order, each with whether a reader counts it as a word: a run of
+    prose with a letter or digit in it, or a non-empty line of a fenced code block (whole).
+    Citation marks are left out; a dash or a bar is kept but not counted."""
+    out: list[tuple[str, bool]] = []
     fence = ""
     for line in text.splitlines():
         m = _FENCE_LINE.match(line)
@@ -112,13 +113,19 @@ def reader_words(text: str) -> list[str]:
                     and not line.strip().strip(fence[0]):
                 fence = ""
             elif line.strip():
-                out.append(line.strip())
+                out.append((line.strip(), True))
             continue
         if m:
             fence = m.group(1)
             continue
-        out += _WORD.findall(MARK.sub(" ", line))
+        out += [(t, bool(_WORD.fullmatch(t))) for t in MARK.sub(" ", line).split()]
     return out
+
+
+def reader_words(text: str) -> list[str]:
+    """The answer as a reader counts it, a word at a time: citation marks are not words, and a
+    fenced code block counts one word per non-empty line (its lines, whole)."""
+    return [t for t, word in _reader_tokens(text) if word]
 
 
 def answer_words(text: str) -> int:
@@ -127,8 +134,17 @@ def answer_words(text: str) -> int:
 
 
 def within(text: str, cap: int) -> str:
-    """The first ``cap`` words of the answer (``reader_words``): what a reader takes in."""
-    return " ".join(reader_words(text)[:cap])
+    """The answer up to its ``cap``-th word (``reader_words``): what a reader takes in, with
+    the dashes and bars between its words ("time() - start")."""
+    out: list[str] = []
+    n = 0
+    for t, word in _reader_tokens(text):
+        if word:
+            if n == cap:
+                break
+            n += 1
+        out.append(t)
+    return " ".join(out)
 
 
 def forbidden(text: str, words: Iterable[str]) -> list[str]:

@@ -99,6 +99,10 @@ def test_key_facts_count_only_within_what_a_reader_accepts():
     assert not M.key_facts(M.within(text, 120), GROUPS[:2], 2)["passed"]   # argo cd: 121
     assert M.key_facts(text, GROUPS[:2], 2)["passed"]                      # at any length
     assert M.cap_for("list") == M.cap_for("comparison") == 200 and M.cap_for("howto") == 120
+    # A dash between words is not a word, but the reader still sees it: a fact that holds
+    # one ("time() - start") is found within the cap.
+    dashed = "Compute `time() - start_time` [1] to get the age."
+    assert M.key_facts(M.within(dashed, 120), [{"any": ["time() - start_time"]}], 1)["passed"]
 
 
 def test_a_long_answer_fails_where_its_facts_come_late(tmp_path):
