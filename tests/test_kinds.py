@@ -250,3 +250,11 @@ def test_what_a_subject_is_not_does_not_define_it(tmp_path):
         "The night ferry is a small passenger boat that crosses the bay after dark.\n")
     a = bot.ask("What is the night ferry?")
     assert first_line(a.text).startswith("The night ferry is a small passenger boat"), a.text
+
+
+def test_a_clause_after_the_subject_is_not_part_of_it(small_bot):
+    """'the sparkline thing I can put on a panel' asks about sparklines: the clause that
+    follows the subject ('I can put ...') is not part of what must be defined."""
+    a = small_bot.ask("What's the sparkline thing I can put on a panel?")
+    assert not a.refused, a.text
+    assert "a small line of recent values" in a.text

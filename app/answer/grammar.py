@@ -62,10 +62,11 @@ SECOND = re.compile(
 FOLLOW_UP = re.compile(
     r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
     r"^\W*(?:and|also|what about|how about|then)\b", re.I)
-# Qualifiers that end the phrase a question is about ("X in the CLI", "X according to ...").
+# Qualifiers that end the phrase a question is about ("X in the CLI", "X according to ...",
+# "the X you need").
 _TAIL = re.compile(
     r"(?:\s+(?:according\s+to|for\s+me|in\s+one\s+sentence|and\s+(?:why|how|when|what)|so\s+that|"
-    r"if|when|in\s+simple|please)\b|\s*[,(;:]|\s+[-–—]\s).*$", re.I)
+    r"if|when|in\s+simple|please|i|you|we|they)\b|\s*[,(;:]|\s+[-–—]\s).*$", re.I)
 # Where a phrase narrows to a context ("reconciliation in the glossary"): its head first.
 CONTEXT = re.compile(r"\s+(?:in|within|inside|for|on|under|with)\s+.*$", re.I)
 ASKS = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|would|will|how|what|which|why|"
