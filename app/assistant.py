@@ -255,9 +255,11 @@ class Assistant:
         return plan_question(self._fix(self.check_question(question)), r.terms).kind.name
 
     def _fix(self, question: str) -> str:
-        """The question with misspelt words as the documents spell them; a common word of
-        the language (one piece of the embedding model's vocabulary) is never a typo."""
-        return self.retriever.vocab.fix(question, lambda w: self.encoder.count_pieces(w) == 1)
+        """The question with misspelt words as the documents spell them (a common word of
+        the language, one piece of the embedding model's vocabulary, is never a typo) and
+        run-together term names as the documents name them."""
+        fixed = self.retriever.vocab.fix(question, lambda w: self.encoder.count_pieces(w) == 1)
+        return self.retriever.terms.split_names(fixed)
 
     def check_question(self, question: str) -> str:
         """``question`` cleaned (control characters, tags and stray bytes dropped).

@@ -258,3 +258,46 @@ def test_a_clause_after_the_subject_is_not_part_of_it(small_bot):
     a = small_bot.ask("What's the sparkline thing I can put on a panel?")
     assert not a.refused, a.text
     assert "a small line of recent values" in a.text
+
+
+def test_a_run_together_term_name_is_read_as_the_documents_name_it(tmp_path):
+    """'releasetrain' is a word of the documents (a config key), but what they define is the
+    'Release Train': the question is asked about that."""
+    bot = bot_over(tmp_path, "trains.md", """---
+title: Release Train
+---
+# Release Train
+
+A Release Train is a fixed schedule on which every team ships what is ready.
+
+Turn it on in the config:
+
+```yaml
+releasetrain: weekly
+```
+
+## Hotfix
+
+A Hotfix is a change shipped outside the schedule. However, a Hotfix and a Release Train
+share one pipeline.
+""")
+    a = bot.ask("What is a releasetrain?")
+    assert not a.refused, a.text
+    assert first_line(a.text).startswith("A Release Train is a fixed schedule"), a.text
+
+
+def test_a_comparison_does_not_open_with_what_goes_on_from_another_sentence(tmp_path):
+    bot = bot_over(tmp_path, "trains.md", """---
+title: Shipping
+---
+# Shipping
+
+A Release Train is a fixed schedule on which every team ships what is ready.
+
+A Hotfix is a change shipped outside the schedule.
+
+However, a Hotfix and a Release Train share one pipeline and one set of checks.
+""")
+    a = bot.ask("What is the difference between a hotfix and a release train?")
+    assert not a.refused, a.text
+    assert not first_line(a.text).startswith("However"), a.text

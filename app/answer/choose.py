@@ -62,10 +62,11 @@ def fit(g: Group, words: int, cut: bool = True) -> Group | None:
 
 
 # A sentence that only goes on from what came before it ("or:", "If changes are found:",
-# "and then ...") does not open an answer.
+# "and then ...", "However, ...") does not open an answer.
 CONTINUES = re.compile(r"^\W*(?:or|and|but|also|then|otherwise|alternatively|if|when|once|"
                        r"after|for\s+example|e\.g\.|in\s+that\s+case)\b[^.!?]*:\s*$"
-                       r"|^\W*(?:or|and|but|also|then)\b", re.I)
+                       r"|^\W*(?:or|and|but|also|then|however|moreover|furthermore|additionally|"
+                       r"likewise|similarly|therefore|thus|hence|instead)\b", re.I)
 OPENING = 0.1  # how much a group that cannot open an answer loses as a lead
 
 

@@ -235,6 +235,24 @@ class TermIndex:
         if strength == entry["strength"]:
             entry["files"].add(file)
 
+    def split_names(self, text: str) -> str:
+        """``text`` with a word that runs two words of a term together written as the term
+        ("datasource" -> "data source" where the documents title a page "Data Source"); a
+        word that is itself a term stays."""
+        keys = {t.key for t in self.terms if len(t.key) in (1, 2)}
+
+        def split(m: re.Match[str]) -> str:
+            w = m.group()
+            low = w.lower()
+            if len(low) < 6 or (stem(low),) in keys:
+                return w
+            for n in range(3, len(low) - 2):
+                if (stem(low[:n]), stem(low[n:])) in keys:
+                    return f"{low[:n]} {low[n:]}"
+            return w
+
+        return re.sub(r"(?<![\w.-])[a-z]+(?![\w.-])", split, text)
+
     def find(self, text: str) -> list[Term]:
         """Terms named in ``text`` (typos tolerated on one-word terms), by position; a longer
         match hides the shorter ones inside it."""

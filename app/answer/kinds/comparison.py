@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from app.answer.choose import Budget, choose, extend
+from app.answer.choose import Budget, choose, extend, opens
 from app.answer.grammar import Grammar
 from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind, around
@@ -62,8 +62,9 @@ class Comparison(Kind):
                                             c.kids, c.rescore))
         chosen: list[Group] = []
         part = self.budget.words // 2  # what links the two, or one side, takes at most this
+        # (one that only goes on from what came before it, "However, ...", cannot lead)
         linking = [g for g in groups if all(side and side <= g.stems for side in sides)
-                   and _words(g) <= part]
+                   and _words(g) <= part and opens(g)]
         if linking:  # a sentence that sets the two apart says most; a list or code less
             best = max(linking, key=_sets_apart)
             chosen.append(extend(best, c.units, self.budget))
