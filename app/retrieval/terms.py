@@ -219,6 +219,7 @@ class TermIndex:
         self.by_first: dict[str, list[Term]] = defaultdict(list)
         for t in self.terms:
             self.by_first[t.key[0][:1]].append(t)
+        self.short_keys = {t.key for t in self.terms if len(t.key) <= 2}  # for split_names
 
     @staticmethod
     def _add(found: dict[tuple[str, ...], dict[str, Any]], name: str, file: str,
@@ -239,7 +240,7 @@ class TermIndex:
         """``text`` with a word that runs two words of a term together written as the term
         ("datasource" -> "data source" where the documents title a page "Data Source"); a
         word that is itself a term stays."""
-        keys = {t.key for t in self.terms if len(t.key) in (1, 2)}
+        keys = self.short_keys
 
         def split(m: re.Match[str]) -> str:
             w = m.group()
