@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.retrieval.terms import STOPWORDS, content_words, stem, tokens, words
+from app.retrieval.terms import STOPWORDS, content_words, stem, surface, tokens, words
 from ingest.text import sentences
 
 if TYPE_CHECKING:
@@ -91,16 +91,12 @@ def weigh_evidence(plan: Plan, hits: list[Hit], lexical: LexicalIndex,
     return best
 
 
-_SURFACE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-
-
 def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
                      pieces: WordPieces) -> Evidence:
     known_w = unknown_w = 0.0
     unknown, names = [], []
     seen: set[str] = set()
-    for i, m in enumerate(_SURFACE.finditer(text)):
-        raw = m.group()
+    for i, raw in enumerate(surface(text)):
         w = raw.lower()
         if w in STOPWORDS or len(w) < 2 or w.isdigit() or w in seen:
             continue

@@ -27,7 +27,7 @@ FUNCTION_WORDS = frozenset(
     being am do does did doing done have has had i me my we our you your it its they them their
     this that these those there here what which who whom whose when where why how can could should
     would will shall may might must not no yes so than then too very just also any some each
-    s t wat whats what's if else there's it's i'm i've let lets let's""".split()
+    s t wat whats if else let lets""".split()
 )
 # ... and the words that frame a question rather than name its topic.
 STOPWORDS = FUNCTION_WORDS | frozenset(
@@ -52,13 +52,19 @@ def _stemmer() -> Any:
     return s
 
 
+def surface(text: str) -> list[str]:
+    """The words of ``text`` as written, in order: runs of letters and digits, a possessive
+    "'s" dropped. Every word the project counts is one of these (``tokens`` lower-cases them)."""
+    return _TOKEN.findall(_POSSESSIVE.sub("", text))
+
+
 def tokens(text: str, parts: bool = False) -> list[str]:
     """Surface words of ``text``, lower-cased, in order; with ``parts``, the parts of its
     camelCase words follow at the end (for search: "selfHeal" finds "self heal", and the
     words themselves stay side by side for phrase look-ups)."""
     out: list[str] = []
     extra: list[str] = []
-    for raw in _TOKEN.findall(_POSSESSIVE.sub("", text)):
+    for raw in surface(text):
         low = raw.lower()
         out.append(low)
         if parts and low != raw and not raw.isupper():
