@@ -22,6 +22,9 @@ from typing import Any
 from rapidfuzz.distance import OSA
 
 # English function words: articles, pronouns, auxiliaries, prepositions, question words.
+# Written here rather than taken from a library list: NLTK's English list in its place lost
+# questions (it lacks the modals "would", "could", "might" and chat spellings like "wat"), and
+# scikit-learn's holds words documentation asks about ("system", "empty", "first", "keep").
 FUNCTION_WORDS = frozenset(
     """a an the and or but of for to in on at by with from into about as is are was were be been
     being am do does did doing done have has had i me my we our you your it its they them their
