@@ -301,3 +301,29 @@ However, a Hotfix and a Release Train share one pipeline and one set of checks.
     a = bot.ask("What is the difference between a hotfix and a release train?")
     assert not a.refused, a.text
     assert not first_line(a.text).startswith("However"), a.text
+
+
+def test_a_list_announced_as_what_the_question_lists_leads(tmp_path):
+    """ "Which beacons does X record ...?": of the lists in one section, the one whose lead-in
+    announces beacons answers, not a neighbour whose lead-in repeats more of the question."""
+    bot = bot_over(tmp_path, "tower.md", """---
+title: Lighthouse
+---
+# Lighthouse
+
+## What the keeper records for each lamp
+
+When the keeper records a lamp automatically, several extra readings are available for every lamp:
+
+- `wick_length`: the trimmed length of the wick
+- `oil_level`: the oil left in the reservoir
+- `glass_heat`: the heat of the lens glass
+
+For each watch, a line is written in the following beacons:
+
+- `lamp_lit`: one when the lamp burned all night
+- `lamp_watch_seconds`: how long the watch lasted
+- `lamp_flashes`: how many flashes were counted
+""")
+    a = bot.ask("Which beacons does the keeper record automatically for every lamp?")
+    assert first_line(a.text).startswith("For each watch"), a.text

@@ -33,6 +33,13 @@ LIST = re.compile(
 PLURAL_ASKED = re.compile(
     r"^\W*(?:what|which)\s+(?:[\w-]+\s+){0,3}[\w-]+s\s+(?:does|do|did|are|can|could|should|"
     r"will|would|exist|come|is)\b", re.I)
+# What a list question asks for instances of: "which triggers come with X?", "what are the
+# limitations of X?"
+LISTED = re.compile(
+    r"^\W*(?:what|which)\s+(?:are\s+(?:the\s+)?(?P<a>(?:[\w-]+\s+){0,2}?[\w-]+)"
+    r"(?:\s+(?:of|for|in|that|which|to|on|available|supported|there)\b|\s*\?)"
+    r"|(?!(?:is|are|do|does|did|can)\b)(?P<b>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?:does|do|did|are|"
+    r"can|could|should|will|would|exist|come|is|were)\b)", re.I)
 COMPARE = re.compile(
     r"\bvs\.?\b|\bversus\b|\bdiffer|\bdifference|\bcompare|\bcomparison|\bcontrast|"
     r"\bdistinguish|\bsame\s+(?:thing\s+)?as\b|\bsynonym|\binterchangeabl|\bequivalent\s+to\b|"
@@ -116,6 +123,14 @@ def head(text: str) -> str:
     """A phrase without the context it is narrowed to: "exporter in the monitoring world"
     -> "exporter"."""
     return CONTEXT.sub("", text) or text
+
+
+def listed(q: str) -> str:
+    """The noun a list question asks for instances of ("which time series does X record?":
+    "series"), "" when it names none."""
+    m = LISTED.search(q)
+    words = (m.group("a") or m.group("b") or "").split() if m else []
+    return words[-1] if words else ""
 
 
 def subject_of(q: str) -> str:

@@ -18,8 +18,9 @@ from app.retrieval.terms import content_words
 MAX_ITEMS = 25
 REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
 PURPOSE = re.compile(r"^(?:To|In order to)\s+\w+", re.I)
-ANNOUNCES = re.compile(r":\s*$|\b(?:two|three|four|five|six|seven|eight|nine|ten|several|"
-                       r"following|these|\d+)\b", re.I)
+_COUNTING = r"(?:two|three|four|five|six|seven|eight|nine|ten|several|following|these|\d+)"
+ANNOUNCES = re.compile(rf":\s*$|\b{_COUNTING}\b", re.I)  # a lead-in that announces a list
+_ANNOUNCED = re.compile(rf"\b{_COUNTING}\s+(?P<x>[^:.;]*)", re.I)  # ... and what it holds
 
 
 @dataclass
@@ -111,6 +112,20 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_bloc
     for g in out:
         g.stems = set(content_words(" ".join(x.text for x in g.units)))
     return out
+
+
+def announced(g: Group) -> str:
+    """What a list says it holds: the words its lead-in announces ("... in the following time
+    series:"), else the end of a lead-in that closes with a colon; a list with no lead-in is
+    named by the heading it stands under. "" for a lead-in that announces nothing."""
+    u = g.units[0]
+    if u.kind != "sentence":
+        return u.hit.section.split(" > ")[-1] if u.hit.section else u.hit.title
+    m = _ANNOUNCED.search(u.text)
+    if m:
+        return m.group("x")
+    text = u.text.rstrip()
+    return " ".join(text.rstrip(" :").split()[-4:]) if text.endswith(":") else ""
 
 
 def sublists(kids: dict[str, list[Hit]], units: list[Unit],

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.answer.choose import Budget, choose
-from app.answer.grammar import Grammar
-from app.answer.groups import Group, sublists
+from app.answer.grammar import Grammar, listed
+from app.answer.groups import Group, announced, sublists
 from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
 from app.answer.sections import children, named_sections, pages
+from app.retrieval.terms import words
 
 if TYPE_CHECKING:
     from app.answer.gather import Found
@@ -50,7 +51,15 @@ class Listing(Kind):
         return 0.08 if g.shape == "sentence" and len(g.units) > 1 else 0.0
 
     def groups(self, c: Candidates) -> list[Group]:
-        return super().groups(c) + sublists(c.kids, c.units, c.score, c.plan.query)
+        """Every group, and a section's subsections as one; a list whose lead-in (or heading)
+        announces what the question lists ("which time series ...?": "... in the following
+        time series:") ranks up."""
+        out = super().groups(c)
+        asked = words(listed(c.plan.text))
+        for g in out:
+            if asked and g.shape == "list" and asked[-1] in words(announced(g)):
+                g.score += ANNOUNCED
+        return out + sublists(c.kids, c.units, c.score, c.plan.query)
 
     def choose(self, c: Candidates) -> list[Group]:
         """A list leads when one is nearly as relevant as the best group (``LEAD_SHARE``)."""
@@ -62,6 +71,7 @@ class Listing(Kind):
 
 
 LEAD_SHARE = 0.75  # a list leads a list answer when it is this relevant beside the best group
+ANNOUNCED = 0.08  # a list announced as what the question lists
 
 
 def _items(g: Group) -> int:
