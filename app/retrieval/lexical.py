@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +137,21 @@ class LexicalIndex:
     def defining(self, subject: str) -> list[int]:
         """Chunks that define ``subject``: a glossary item or "X is a ..." naming it, or the
         section headed by it."""
-        key = content_words(subject)
-        rows = [i for i, r in enumerate(self.rows)
-                if key and (any(content_words(d) == key for d in r[4].split("|"))
-                            or content_words(r[3].split(" > ")[-1]) == key)]
+        rows = self._defined.get(tuple(content_words(subject)), []) if subject else []
         if not rows:
             return []
         return [int(i) for i in np.flatnonzero(np.isin(self.row_of, rows))]
+
+    @cached_property
+    def _defined(self) -> dict[tuple[str, ...], list[int]]:
+        """The rows by what they define: each term a row's chunks define, and its own heading
+        (content words), read once per index rather than once per question."""
+        out: dict[tuple[str, ...], list[int]] = {}
+        for i, r in enumerate(self.rows):
+            names = {tuple(content_words(x)) for x in (*r[4].split("|"), r[3].split(" > ")[-1])}
+            for key in names - {()}:
+                out.setdefault(key, []).append(i)
+        return out
 
     def query_stems(self, text: str) -> list[str]:
         """The stems of ``text``'s words that BM25 knows, misspelt words corrected first and
