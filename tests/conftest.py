@@ -60,3 +60,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def read_folder(folder: Path, index_dir: Path, **settings):
+    """Ingest ``folder`` into a new index: (assistant, ingest report). The public way to read
+    documents: what a reader made of a file is what ``Assistant.document`` gives back."""
+    from app import Assistant
+
+    bot = Assistant.open(index_dir=index_dir, auto_ingest=False, **settings)
+    return bot, bot.ingest([folder])
+
+
+def indexed(bot, path: Path | str) -> tuple[str, list[str]]:
+    """One indexed document as (its passages' text joined by blank lines, their sections).
+    Headings are not in a passage's text: each becomes the section of the passages under it."""
+    passages = bot.document(str(Path(path).resolve()))
+    assert passages, f"{path} is not indexed"
+    return "\n\n".join(p.text for p in passages), [p.section for p in passages]
