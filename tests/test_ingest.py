@@ -1,4 +1,7 @@
-"""Ingest end to end: seeds cleaned, incremental add/change/delete, bad input, model stamp."""
+"""Ingest end to end: seeds cleaned, incremental add/change/delete, bad input, model stamp.
+
+Internal: the encoder's batch cap and ``ChunkMeta`` reading another index's metadata are
+store and encoder boundaries no ingest of today's files can show."""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@ a file that can no longer be ingested loses its old document, and chunks a kille
 without a manifest record leave once their file is gone.
 
 Bounds: in-process ingests of a few small files (seconds).
+
+Internal: ``file_key`` names the manifest record a killed ingest never wrote; removing it is
+the only way to make that state without killing a process.
 """
 
 from __future__ import annotations
