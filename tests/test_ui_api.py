@@ -1,4 +1,8 @@
-"""The web UI through its named API endpoints: a real Gradio server on loopback, gradio_client."""
+"""The web UI through its named API endpoints: a real Gradio server on loopback, gradio_client.
+
+Internal: the server is built in-process (``build_ui``) so tests can read the index it writes;
+``safe_name``, ``store_upload`` and the renderers take tables of hostile names and texts that
+no upload or answer could isolate."""
 
 from __future__ import annotations
 
@@ -180,11 +184,29 @@ def test_unsafe_types_refused(name):
 
 
 def test_wrong_type_upload_refused(server, tmp_path):
+    from app import DOCUMENT_TYPES
+
     client, _ = server
     f = tmp_path / "run.md"
     f.write_text("# x\n\nDevOps.", encoding="utf-8")
-    with pytest.raises(Exception, match="can be uploaded"):
+    with pytest.raises(Exception, match="can be uploaded") as err:
         client.predict(handle_file(str(f)), "run.sh", api_name="/upload")
+    # the upload takes what ingest reads: one list of types
+    assert f"only {', '.join(DOCUMENT_TYPES)} files can be uploaded" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["notes.yaml", "archive.tar.gz", "Makefile"])
+def test_other_types_are_refused_with_the_ingest_words(server, tmp_path, name):
+    from app import NOT_A_DOCUMENT
+
+    client, bot = server
+    f = tmp_path / "x.md"
+    f.write_text("# x\n\nDevOps.", encoding="utf-8")
+    before = {r.path for r in bot.documents()}
+    with pytest.raises(Exception, match=NOT_A_DOCUMENT):
+        client.predict(handle_file(str(f)), name, api_name="/upload")
+    assert NOT_A_DOCUMENT == "not a document format opsqa reads"
+    assert {r.path for r in bot.documents()} == before
 
 
 @pytest.mark.parametrize("question", ["", "   "])
