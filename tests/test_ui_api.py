@@ -227,6 +227,30 @@ def test_chat_endpoint_escapes_html(server):
     assert "<mark>" in sources or "oq-src" in sources
 
 
+@pytest.mark.parametrize("question", ["What is \ud800 GitOps?", "\udcff\udcfe", "\ud83d\ude80 GitOps"])
+def test_lone_surrogates_in_the_chat(server, question):
+    """A browser's string may hold lone surrogates: the chat answers or says what is wrong,
+    never the server's internal error, and what it sends back encodes."""
+    import json
+
+    import httpx
+
+    client, bot = server  # gradio_client cannot send them: its JSON is UTF-8, a browser's escapes
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/chat"]
+    defaults = [p["parameter_default"] for p in params["parameters"][1:]]
+    url = f"http://127.0.0.1:{bot.settings.port}/gradio_api/call/chat"
+    body = json.dumps({"data": [question, *defaults]})  # "\\ud800", as a browser sends it
+    r = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=60)
+    r.raise_for_status()
+    events = httpx.get(f"{url}/{r.json()['event_id']}", timeout=120).text
+    kind, data = [ln.split(": ", 1)[1] for ln in events.strip().splitlines()[-2:]]
+    assert kind == "complete", events
+    shown = json.loads(data)[0]
+    history = shown if isinstance(shown, list) else shown.get("value") or []  # or: no change
+    shown = " ".join(str(m["content"]) for m in history)
+    assert "Something went wrong on the server" not in shown, history
+
+
 def test_follow_up_stores_the_chat_under_its_session(server):
     _, bot = server
     client = Client(f"http://127.0.0.1:{bot.settings.port}/", verbose=False)  # own session
