@@ -2,8 +2,9 @@
 discovery, decoding, cleaning and skip reasons on real files.
 
 Internal imports: ``decode_bytes`` and ``clean_text`` keep two property tests over arbitrary
-input (no file could stand for all of it); front matter fields other than the title, emoji in
-headings, and a file that is gone by the time it is read show on no public surface."""
+input (no file could stand for all of it); front matter fields other than the title, each
+reader's format label, emoji in headings, and a file that is gone by the time it is read show
+on no public surface."""
 
 from __future__ import annotations
 
@@ -227,6 +228,21 @@ def bot_has(files, path: Path) -> bool:
 def test_nothing_else_is_skipped(files) -> None:
     _, report, _ = files
     assert sorted(Path(p).name for p, _ in report.skipped) == sorted(s[0] for s in SKIPS)
+
+
+def test_format_labels(files, tmp_path: Path) -> None:
+    """The format each reader names in a chunk's metadata; no public surface shows it."""
+    from tests.test_readers import make_docx, make_notebook
+
+    _, _, docs = files
+    labels = {"page.html": "html", "ops.pdf": "pdf", "a.txt": "markdown", "b.txt": "text",
+              "cleanup.md": "markdown"}
+    for name, label in labels.items():
+        assert load_document(docs / name).metadata["format"] == label, name
+    assert load_document(make_docx(tmp_path / "c.docx")).metadata == {
+        "title": "Chaos engineering", "format": "docx"}
+    assert load_document(make_notebook(tmp_path / "f.ipynb")).metadata == {
+        "title": "Feature stores", "format": "notebook"}
 
 
 def test_size_limit_checked_before_reading(tmp_path: Path) -> None:
