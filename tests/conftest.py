@@ -1,4 +1,7 @@
-"""Shared fixtures: real encoder, real Chroma, the project's corpus and the shared seeds."""
+"""Shared fixtures: real encoder, real Chroma, the project's corpus and the shared seeds.
+
+Internal: the ``encoder`` fixture (``ingest.embedding.Encoder``) gives the chunker and bound
+tests the real tokenizer without building an index."""
 
 from __future__ import annotations
 
