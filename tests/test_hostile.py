@@ -3,6 +3,10 @@ exploding files, and the hosted API key leaking into output.
 
 Bounds: the extractive cases take seconds; the local-LLM case (slow, llm) asks 4 questions of
 the 270M model with llm_max_tokens=96 (about 1-2 minutes on 2 cores).
+
+Internal: upload names go straight to ``store_upload`` (a table of hostile names), the YAML
+bomb to the reader in a subprocess (the tags it keeps show on no public surface), and the
+hosted key is looked for in the UI handlers' output.
 """
 
 from __future__ import annotations
