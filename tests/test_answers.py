@@ -9,10 +9,23 @@ import sys
 import pytest
 
 from app import QuestionError
-from app.answer.grounding import supported
 from tests.conftest import ROOT
 
 CITE = re.compile(r"\[(\d+)\]")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s*_`]+", " ", text).strip().lower()
+
+
+def held(sentence: str, passage: str) -> bool:
+    """The passage holds the sentence: verbatim (markup and spacing aside), or at least 60 %
+    of its longer words (four letters and more) stand in the passage."""
+    s = sentence.lstrip("-* ").strip()
+    if _norm(s) in _norm(passage):
+        return True
+    words = set(re.findall(r"[^\W_]{4,}", s.lower()))
+    return not words or len(words & set(re.findall(r"[^\W_]+", passage.lower()))) >= 0.6 * len(words)
 
 
 def assert_grounded(answer) -> None:
@@ -24,7 +37,7 @@ def assert_grounded(answer) -> None:
             assert nums, f"uncited: {sent!r}"
             src = answer.sources[int(nums[-1]) - 1]
             body = CITE.sub("", sent).strip()
-            assert body in src.text or supported(body, src.text), (body, src.text)
+            assert held(body, src.text), (body, src.text)
 
 
 @pytest.mark.parametrize(
@@ -150,8 +163,9 @@ def test_ask_does_not_import_heavy_libraries(corpus_index):
 
 
 def test_a_list_question_reaches_the_section_named_for_what_it_asks(tmp_path):
+    """The list is in the section named for what is asked ("Triggers"), in the document the
+    question is about, though its words are in a table and another file has a "Triggers"."""
     from app import Assistant
-    from app.answer.sections import named_sections, pages
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -165,12 +179,8 @@ def test_a_list_question_reaches_the_section_named_for_what_it_asks(tmp_path):
         "# Other\n\n## Pager\n\nPages go out at night.\n\n## Pager > Triggers\n\nUnrelated.\n")
     bot = Assistant.open(index_dir=tmp_path / "i", auto_ingest=False)
     bot.ingest([docs])
-    r = bot.retriever
-    r.sync()
-    start = [h for h in r.search("install the catalog", k=8) if h.section.endswith("Getting started")]
-    named = named_sections(start[:1], "Which triggers come with the catalog?",
-                           pages(r.store, [start[0].file]), r.lexical.query_stems)
-    assert [h.section for h in named] == ["Alert catalog > Triggers"]
-    assert "on-created" in named[0].text
     a = bot.ask("Which triggers come with the catalog?")
     assert "on-created" in a.text and "on-deleted" in a.text
+    cited = {a.sources[int(n) - 1].section for n in CITE.findall(a.text)}
+    assert "Alert catalog > Triggers" in cited, (cited, a.text)
+    assert "Unrelated" not in a.text

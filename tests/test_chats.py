@@ -1,8 +1,14 @@
 """Stored chats and feedback (app/chats.py): round trips, owners, several processes at once,
-a damaged file; the feedback export and the gaps report over a real index and model."""
+a damaged file; the feedback export and the gaps report (``opsqa feedback export``,
+``opsqa gaps --json``) over a real index and model.
+
+Internal: ``ChatStore`` (what ``Assistant.chats`` opens) is built on its own file so the store
+tests need no model, and several processes can write it at once; ``eval.runner.load_dataset``
+checks the exported stubs load as an eval dataset."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -12,6 +18,7 @@ import yaml
 
 from app import Answer, Source
 from app.chats import ChatStore, ChatStoreError
+from app.cli import main
 
 SRC = Source(path="/srv/docs/a.md", title="Alpha", section="Alpha > Use", text="Alpha is a test.",
              score=0.5, start=10, end=26, chunk_id="c-1", line=3)
@@ -131,18 +138,20 @@ def test_top_k_sets_the_passages_kept(shared_bot):
     assert len(few.sources) == max(len(cited), 1) and len(many.sources) == 8
 
 
-def test_disliked_answers_export_as_eval_stubs(bot, tmp_path):
-    from app.feedback import export_feedback
+def test_disliked_answers_export_as_eval_stubs(bot, tmp_path, capsys):
     from eval.runner import load_dataset
 
     turns = _chat(bot, "browser:x", "What is GitOps?", "Which tools does it use?")
     bot.chats.rate("browser:x", turns[1], [turns[0].question], False)
     bot.chats.comment("browser:x", turns[1].id, "it missed one\n# not: a key")
     bot.chats.rate("browser:x", turns[0], [], True)
-    text, n = export_feedback(bot)
-    assert n == 1
     out = tmp_path / "stubs.yaml"
-    out.write_text(text, encoding="utf-8")
+    index = ["--index-dir", str(bot.settings.index_dir)]
+    assert main(["feedback", "export", "--out", str(out), *index]) == 0
+    assert "1 disliked answers written to" in capsys.readouterr().err
+    assert main(["feedback", "export", *index]) == 0
+    text = capsys.readouterr().out
+    assert text == out.read_text(encoding="utf-8")
     _, (stub,) = load_dataset(out)
     assert stub["question"] == "Which tools does it use?" and stub["kind"] == "follow-up"
     assert stub["history"] == ["What is GitOps?"] and stub["key_facts"] == []
@@ -151,22 +160,21 @@ def test_disliked_answers_export_as_eval_stubs(bot, tmp_path):
     assert set(yaml.safe_load(text)) == {"questions"}
 
 
-def test_gaps_group_alike_questions_with_counts_and_topics(bot):
-    from app.gaps import find_gaps
-
+def test_gaps_group_alike_questions_with_counts_and_topics(bot, capsys):
     _chat(bot, "browser:a", "What is the capital of France?")
     _chat(bot, "browser:b", "What is the capital city of France?")
     _chat(bot, "browser:c", "How do I bake sourdough bread at home?")
     liked = _chat(bot, "browser:d", "What is MLOps?")
     bot.chats.rate("browser:d", liked[0], [], False)
-    gaps = {g.question: g for g in find_gaps(bot)}
+    assert main(["gaps", "--json", "--index-dir", str(bot.settings.index_dir)]) == 0
+    gaps = {g["question"]: g for g in json.loads(capsys.readouterr().out)}
     assert set(gaps) == {"What is the capital of France?",
                          "How do I bake sourdough bread at home?", "What is MLOps?"}
     france = gaps["What is the capital of France?"]
-    assert (france.count, france.refused, france.disliked) == (2, 2, 0)
-    assert france.wordings[1] == "What is the capital city of France?"
-    assert gaps["What is MLOps?"].disliked == 1 and gaps["What is MLOps?"].refused == 0
-    assert all(g.topics for g in gaps.values())
+    assert (france["count"], france["refused"], france["disliked"]) == (2, 2, 0)
+    assert france["wordings"][1] == "What is the capital city of France?"
+    assert gaps["What is MLOps?"]["disliked"] == 1 and gaps["What is MLOps?"]["refused"] == 0
+    assert all(g["nearest_topics"] for g in gaps.values())
     assert list(gaps)[0] == "What is the capital of France?"  # the largest first
 
 

@@ -4,6 +4,9 @@ A real listener socket that accepts connections and never replies stands in for 
 server; a stdlib HTTP server stands in for a wrong one; a real `chroma run` is stopped with
 SIGSTOP after opening, so calls after the first also have to time out. Bounds: each CLI case
 is one subprocess (about 5-10 s, 90 s timeout); the SIGSTOP case starts one `chroma run`.
+
+Internal: ``eval.bench.common.chroma_server`` starts and stops the `chroma run` (a test helper
+shared with the benchmarks, not opsqa code under test).
 """
 
 from __future__ import annotations

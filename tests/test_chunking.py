@@ -1,4 +1,7 @@
-"""Tests for ingest.chunking with the real all-MiniLM-L6-v2 tokenizer and the seed documents."""
+"""Tests for ingest.chunking with the real all-MiniLM-L6-v2 tokenizer and the seed documents.
+
+Internal: where chunks are cut (token limits, headings, code blocks, spans) is a table of edge
+cases on the chunker itself; an answer shows only the chunks it cites."""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Everything runs through the real CLI in subprocesses, so every check opens the i
 as a user's next command would. Bounds: the kill loop is 5 kills (at most 10 runs) of at most 8 s
 each plus a re-ingest of ~40 small documents (about 1-3 minutes on 2 busy cores); each damage case
 is about 30 s.
+
+Internal: the subprocess checks read the store itself (``IndexStore``) to show every chunk has
+its file's record; the kill hook is the soak benchmark's (``eval.bench.soak_kill``).
 """
 
 from __future__ import annotations

@@ -76,9 +76,10 @@ def test_disk_full_during_ingest_is_one_line_and_the_index_survives(corpus_index
     assert after["text"] == before["text"]
     again = cli("ingest", str(docs), "--index-dir", str(index))
     assert again.returncode == 0, again.stderr
-    check = subprocess.run([sys.executable, "-c", "import sys\nfrom ingest.store import IndexStore\n"
-                            "s = IndexStore(sys.argv[1])\nr = s.file_records()\n"
-                            "print(s.count(), sum(x.chunks for x in r.values()), len(r))",
+    check = subprocess.run([sys.executable, "-c", "import sys\nfrom app import Assistant\n"
+                            "b = Assistant.open(index_dir=sys.argv[1], auto_ingest=False)\n"
+                            "d = b.documents()\n"
+                            "print(b.status()['chunks'], sum(x.chunks for x in d), len(d))",
                             str(index)], cwd=ROOT, text=True, capture_output=True, timeout=120)
     count, recorded, files = map(int, check.stdout.split())
     assert count == recorded and files == 29  # 9 of the corpus (not its README), 20 runbooks

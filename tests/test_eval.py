@@ -1,4 +1,7 @@
-"""The evaluation harness: metrics on hand-made answers, the runner and the baseline gate."""
+"""The evaluation harness: metrics on hand-made answers, the runner and the baseline gate.
+
+Internal: ``eval.runner.load_dataset``, ``score`` and ``eval.corpora`` check the datasets and
+the scoring on hand-made answers, where a full ``eval.runner.main`` run would take minutes."""
 
 from __future__ import annotations
 

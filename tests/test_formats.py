@@ -1,7 +1,8 @@
 """Every format a documentation site is written in: reStructuredText (Sphinx), MDX
 (Docusaurus), AsciiDoc, PDF and plain text, read from small documents written for these
 tests. A fact in each construct is answered from its file through ``Assistant.ask``, no markup
-reaches an answer or the indexed text, and the citation's line range holds what it quotes."""
+reaches an answer or the indexed text (``Assistant.document``), and the citation's line range
+holds what it quotes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.document_loader import load_document
+from tests.conftest import indexed, read_folder
 from tests.format_docs import write_all
 
 needs_asciidoctor = pytest.mark.skipif(shutil.which("asciidoctor") is None,
@@ -110,79 +111,106 @@ def test_fact_is_answered_from_its_construct(formats, fmt, question, fact, secti
 
 @pytest.mark.parametrize("fmt", list(MARKUP))
 def test_no_markup_reaches_the_text(formats, fmt):
-    _, files, _ = formats
+    bot, files, _ = formats
     if fmt not in files:
         pytest.skip("needs Debian's asciidoctor")
-    text = load_document(files[fmt], root=files[fmt].parent).text
+    text, sections = indexed(bot, files[fmt])
     for junk in MARKUP[fmt]:
-        assert junk not in text, (junk, text)
+        assert junk not in text and not any(junk in s for s in sections), (junk, text, sections)
 
 
 def test_what_a_reader_keeps(formats):
-    _, files, _ = formats
-    rst = load_document(files["rst"], root=files["rst"].parent)
-    assert "See the storm drill and lamps for the rest." in rst.text  # roles: their titles
-    assert "clockwork governor set with `--revolutions`" in rst.text
-    assert "```bash\n#!/bin/sh\nlens-motor --turns 3" in rst.text  # literalinclude, in the tree
-    assert rst.metadata["title"] == "Lighthouse keeping"
-    mdx = load_document(files["mdx"])
-    assert "```bash\nimport hive-tools\nhive-cli weigh --hive 4\n```" in mdx.text  # code as is
-    assert "## Winter inspection\n\nIn winter" in mdx.text  # a tab is a labelled section
-    pdf = load_document(files["pdf"])
-    assert pdf.text.startswith("# Ferry timetable\n\nThe first ferry")  # heading apart
-    assert "sailed by the Kestrel or the Osprey and takes" in pdf.text  # bold runs are words
-    assert load_document(files["txt"]).metadata["title"] == "Harbour tides: notes kept by the pilot"
+    bot, files, _ = formats
+    rst, rst_sections = indexed(bot, files["rst"])
+    assert "See the storm drill and lamps for the rest." in rst  # roles: their titles
+    assert "clockwork governor set with `--revolutions`" in rst
+    assert "```bash\n#!/bin/sh\nlens-motor --turns 3" in rst  # literalinclude, in the tree
+    assert rst_sections[0] == "Lighthouse keeping"
+    assert bot.document(str(files["rst"].resolve()))[0].title == "Lighthouse keeping"
+    mdx, mdx_sections = indexed(bot, files["mdx"])
+    assert "```bash\nimport hive-tools\nhive-cli weigh --hive 4\n```" in mdx  # code as is
+    winter = [p for p in bot.document(str(files["mdx"].resolve()))  # a tab: a labelled section
+              if p.section == "Hive care > Winter inspection"]
+    assert winter and winter[0].text.startswith("In winter"), mdx_sections
+    pdf = bot.document(str(files["pdf"].resolve()))
+    assert pdf[0].section == "Ferry timetable"  # the heading apart from its text
+    assert pdf[0].text.startswith("The first ferry")
+    assert "sailed by the Kestrel or the Osprey and takes" in indexed(bot, files["pdf"])[0]
+    assert bot.document(str(files["txt"].resolve()))[0].title == (
+        "Harbour tides: notes kept by the pilot")
+
+
+BOLD = [  # (Markdown, the text it is read as)
+    ("**Kestrel** or **Osprey** boats cross the bay.", "Kestrel or Osprey boats cross the bay."),
+    ("**Kestrel** is the older boat.", "Kestrel is the older boat."),
+    ("**Drift** The gap between two states.", "Drift: The gap between two states."),
+    ("- **Drift** the gap between two states", "- Drift: the gap between two states"),
+]
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """Small Markdown and AsciiDoc pages ingested once: (assistant, folder)."""
+    tmp = tmp_path_factory.mktemp("pages")
+    docs = tmp / "docs"
+    (docs / "partials").mkdir(parents=True)
+    (docs / "partials" / "shared.adoc").write_text("The ferry bell rings three times.\n")
+    (tmp / "secret.adoc").write_text("OUTSIDE-THE-TREE-TOKEN\n")
+    if shutil.which("asciidoctor") is not None:
+        (docs / "page.adoc").write_text(
+            "= Page\n\ninclude::partials/shared.adoc[]\n\ninclude::../secret.adoc[]\n\n"
+            "include::/etc/hostname[]\n\nLast line.\n")
+    (docs / "a.md").write_text("import Tabs from '@theme/Tabs';\n\n# A\n\n<Tabs>\n"
+                               "<TabItem value=\"x\" label=\"First way\">\n\nDo it.\n\n"
+                               "</TabItem>\n</Tabs>\n")
+    (docs / "b.md").write_text("# B\n\nimport the data from 'files' first.\n\n"
+                               "```python\nimport os\n```\n")
+    (docs / "step.md").write_text(
+        "import Tabs from '@theme/Tabs';\n\n# A\n\n1. Open the hatch.\n\n"
+        "   <Tabs>\n\n   <TabItem value=\"x\" label=\"Monthly\">\n\n"
+        "    ```python\n    hatch.open()\n   ```\n\n   </TabItem>\n\n   </Tabs>\n\n"
+        "2. Close the hatch after the bell.\n")
+    for n, (markdown, _) in enumerate(BOLD):
+        (docs / f"bold{n}.md").write_text(f"# Boats\n\n{markdown}\n")
+    bot, report = read_folder(docs, tmp / "idx")
+    assert not report.skipped, report.skipped
+    return bot, docs
+
+
+def _passages(bot, path: Path) -> list[tuple[str, str]]:
+    return [(p.section, p.text) for p in bot.document(str(path.resolve()))]
 
 
 @needs_asciidoctor
-def test_asciidoc_include_reads_only_inside_the_folder(tmp_path):
-    docs = tmp_path / "docs"
-    (docs / "partials").mkdir(parents=True)
-    (docs / "partials" / "shared.adoc").write_text("The ferry bell rings three times.\n")
-    (tmp_path / "secret.adoc").write_text("OUTSIDE-THE-TREE-TOKEN\n")
-    page = docs / "page.adoc"
-    page.write_text("= Page\n\ninclude::partials/shared.adoc[]\n\ninclude::../secret.adoc[]\n\n"
-                    "include::/etc/hostname[]\n\nLast line.\n")
-    text = load_document(page, root=docs).text
+def test_asciidoc_include_reads_only_inside_the_folder(pages):
+    bot, docs = pages
+    text, sections = indexed(bot, docs / "page.adoc")
     assert "The ferry bell rings three times." in text and "Last line." in text
     assert "OUTSIDE-THE-TREE-TOKEN" not in text and "include" not in text
     assert Path("/etc/hostname").read_text().strip() not in text.split()
 
 
-def test_mdx_in_a_markdown_file_and_plain_markdown(tmp_path):
+def test_mdx_in_a_markdown_file_and_plain_markdown(pages):
     """Docusaurus reads .md as MDX: a .md with module lines is read so; one without is not."""
-    (tmp_path / "a.md").write_text("import Tabs from '@theme/Tabs';\n\n# A\n\n<Tabs>\n"
-                                   "<TabItem value=\"x\" label=\"First way\">\n\nDo it.\n\n"
-                                   "</TabItem>\n</Tabs>\n")
-    (tmp_path / "b.md").write_text("# B\n\nimport the data from 'files' first.\n\n"
-                                   "```python\nimport os\n```\n")
-    a, b = load_document(tmp_path / "a.md"), load_document(tmp_path / "b.md")
-    assert a.text == "# A\n\n## First way\n\nDo it."
-    assert b.text == "# B\n\nimport the data from 'files' first.\n\n```python\nimport os\n```"
+    bot, docs = pages
+    assert _passages(bot, docs / "a.md") == [("A > First way", "Do it.")]
+    assert _passages(bot, docs / "b.md") == [
+        ("B", "import the data from 'files' first.\n\n```python\nimport os\n```")]
 
 
-def test_mdx_tab_in_a_list_step_keeps_its_code_in_the_step(tmp_path):
+def test_mdx_tab_in_a_list_step_keeps_its_code_in_the_step(pages):
     """A tab inside a numbered step whose fence opens one space deeper than it closes: the
     children are dedented to their tag, never past it, so the block closes in the step and
     the text after it is not read as code."""
-    (tmp_path / "a.md").write_text(
-        "import Tabs from '@theme/Tabs';\n\n# A\n\n1. Open the hatch.\n\n"
-        "   <Tabs>\n\n   <TabItem value=\"x\" label=\"Monthly\">\n\n"
-        "    ```python\n    hatch.open()\n   ```\n\n   </TabItem>\n\n   </Tabs>\n\n"
-        "2. Close the hatch after the bell.\n")
-    text = load_document(tmp_path / "a.md").text
+    bot, docs = pages
+    text, _ = indexed(bot, docs / "step.md")
     before, code, after = text.split("```")[-3:]
     assert code.split() == ["python", "hatch.open()"]
     assert "2. Close the hatch after the bell." in after and "Open the hatch" in before
 
 
-@pytest.mark.parametrize(("markdown", "text"), [
-    ("**Kestrel** or **Osprey** boats cross the bay.", "Kestrel or Osprey boats cross the bay."),
-    ("**Kestrel** is the older boat.", "Kestrel is the older boat."),
-    ("**Drift** The gap between two states.", "Drift: The gap between two states."),
-    ("- **Drift** the gap between two states", "- Drift: the gap between two states"),
-])
-def test_bold_runs_stay_words_unless_they_lead_a_definition(markdown, text):
-    from ingest.document_loader import clean_text
-
-    assert clean_text(markdown, "markdown") == text
+@pytest.mark.parametrize(("n", "markdown", "text"), [(n, *b) for n, b in enumerate(BOLD)],
+                         ids=[b[0] for b in BOLD])
+def test_bold_runs_stay_words_unless_they_lead_a_definition(pages, n, markdown, text):
+    bot, docs = pages
+    assert _passages(bot, docs / f"bold{n}.md") == [("Boats", text)]

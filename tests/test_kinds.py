@@ -1,4 +1,7 @@
-"""Question kinds through the public API: each answers first, within budget; a new kind is one class."""
+"""Question kinds through the public API: each answers first, within budget; a new kind is one class.
+
+Internal: a new kind is a ``Kind`` subclass put in the ``kinds`` registry, the extension point
+this file shows; everything else goes through ``Assistant``."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from app.answer import kinds
 from app.answer.choose import Budget
 from app.answer.grammar import Grammar
 from app.answer.kinds.base import Kind
-from app.answer.questions import plan_question
 
 WORD = re.compile(r"\S*[^\W_]\S*")
 
@@ -172,11 +174,10 @@ class Shout(Kind):
 
 def test_a_new_kind_is_one_class_and_one_registry_entry(small_bot, monkeypatch):
     monkeypatch.setattr(kinds, "KINDS", (Shout(), *kinds.KINDS))
-    plan = plan_question("WHAT IS A WIDGET?", small_bot.retriever.terms)
-    assert plan.kind.name == "shout"
+    assert small_bot.question_kind("WHAT IS A WIDGET?") == "shout"
     a = small_bot.ask("WHAT IS A WIDGET?")
     assert not a.refused and len(WORD.findall(re.sub(r"\[\d+\]", " ", a.text))) <= 20
-    assert plan_question("What is a widget?", small_bot.retriever.terms).kind.name == "definition"
+    assert small_bot.question_kind("What is a widget?") == "definition"
 
 
 def test_a_sentence_without_a_subject_is_about_its_paragraphs_subject(tmp_path):
@@ -194,11 +195,15 @@ def test_a_sentence_without_a_subject_is_about_its_paragraphs_subject(tmp_path):
 
 def test_a_follow_up_opening_with_and_is_read_without_it(small_bot):
     """ "And what are ...?" asks what "what are ...?" asks: not what the earlier topic is."""
-    terms = small_bot.retriever.terms
-    first = plan_question("What is a widget?", terms)
-    plan = plan_question("And what are the main kinds of it?", terms, first)
-    assert plan.kind.name == "list"
-    assert plan_question("what are the main kinds of it?", terms, first).kind.name == "list"
+    assert small_bot.question_kind("And what are the main kinds of widget?") == "list"
+    for follow_up in ("And what are the main kinds of it?", "what are the main kinds of it?"):
+        chat = small_bot.conversation()
+        assert not chat.ask("What is a widget?").refused
+        a = chat.ask(follow_up)
+        # a list answer: the list leads, not the earlier topic's definition
+        assert first_line(a.text).startswith("The dashboard offers these widgets"), a.text
+        items = [ln.split(":")[0] for ln in a.text.split("\n\n")[1].splitlines()]
+        assert items == ["- gauge", "- sparkline", "- table"], (follow_up, a.text)
 
 
 def test_a_verb_and_its_particle_read_as_the_documents_one_word(tmp_path):

@@ -1,5 +1,8 @@
 """The lexical snapshot: BM25 equal to bm25s's own, incremental updates equal to a rebuild,
-saved snapshots reused by the next process, and damaged ones ignored."""
+saved snapshots reused by the next process, and damaged ones ignored.
+
+Internal: BM25 scores, incremental updates and snapshot files are the lexical index's own;
+search results rank them together with dense scores and would hide a wrong number."""
 
 from __future__ import annotations
 

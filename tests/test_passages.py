@@ -1,4 +1,7 @@
-"""Passage units and their rendering: lead-ins keep their lists and code, quotes stay quotes."""
+"""Passage units and their rendering: lead-ins keep their lists and code, quotes stay quotes.
+
+Internal: each rule of splitting, ranking and quoting passages is pinned on hand-made hits; an
+answer mixes them all, so it could not say which rule failed."""
 
 from __future__ import annotations
 

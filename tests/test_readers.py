@@ -1,10 +1,12 @@
 """Word (.docx) and Jupyter (.ipynb) documents: real files made here with python-docx and
-nbformat, read as Markdown, answerable with citations, and hostile ones skipped with a reason."""
+nbformat, ingested through ``Assistant``: read as Markdown (what ``Assistant.document`` gives
+back), answerable with citations, and hostile ones skipped with a one-line reason."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,8 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from app import Assistant
-from ingest.document_loader import SkipFile, discover, load_document
-from ingest.docx_ipynb import MAX_OUTPUT_CHARS
+from tests.conftest import indexed, read_folder
 
 CHAOS = ("Chaos engineering is the practice of injecting controlled failures into production "
          "systems to build confidence that they withstand turbulent conditions.")
@@ -54,46 +55,61 @@ def make_notebook(path: Path, **extra_outputs: object) -> Path:
     return path
 
 
-def test_docx_reads_as_markdown(tmp_path):
-    doc = load_document(make_docx(tmp_path / "chaos.docx"))
-    assert doc.metadata == {"title": "Chaos engineering", "format": "docx"}
-    assert doc.text.startswith("# Chaos engineering\n\n## Definition\n\n" + CHAOS)
-    assert "- Chaos Mesh\n- LitmusChaos" in doc.text
-    assert "- error rate | 2 / 3 %" in doc.text  # a table's rows; its header row names columns
-
-
-def test_ipynb_reads_as_markdown(tmp_path):
-    doc = load_document(make_notebook(tmp_path / "features.ipynb", big="y" * 50_000))
-    assert doc.metadata == {"title": "Feature stores", "format": "notebook"}
-    assert doc.text.startswith("# Feature stores\n\n## Definition\n\n" + FEATURES)
-    assert "```python\n# load the features\nstore.get('user_clicks')\n```" in doc.text
-    assert "```text\n42 rows\n```" in doc.text  # colour codes dropped
-    assert "Traceback" not in doc.text and "iVBOR" not in doc.text  # errors, images dropped
-    assert "y" * MAX_OUTPUT_CHARS + "\n..." in doc.text and "y" * (MAX_OUTPUT_CHARS + 1) not in doc.text
-
-
-def test_discover_finds_docx_and_ipynb(tmp_path):
-    make_docx(tmp_path / "a.docx")
-    make_notebook(tmp_path / "b.ipynb")
-    files, errors = discover([tmp_path])
-    assert [f.name for f in files] == ["a.docx", "b.ipynb"] and not errors
-
-
-def test_docx_and_ipynb_are_answerable_with_citations(tmp_path):
-    docs = tmp_path / "docs"
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """One index over a Word document and a notebook (with a 50 000-character output):
+    (assistant, report, folder)."""
+    tmp = tmp_path_factory.mktemp("readers")
+    docs = tmp / "docs"
     docs.mkdir()
     make_docx(docs / "chaos.docx")
-    make_notebook(docs / "features.ipynb")
-    bot = Assistant.open(index_dir=tmp_path / "idx", auto_ingest=False)
-    report = bot.ingest([docs])
+    make_notebook(docs / "features.ipynb", big="y" * 50_000)
+    bot, report = read_folder(docs, tmp / "idx")
+    return bot, report, docs
+
+
+def test_docx_reads_as_markdown(both):
+    bot, _, docs = both
+    text, sections = indexed(bot, docs / "chaos.docx")
+    first = bot.document(str((docs / "chaos.docx").resolve()))[0]
+    assert first.title == "Chaos engineering"  # the first heading, not the template's title
+    assert sections[0] == "Chaos engineering > Definition" and text.startswith(CHAOS)
+    assert "Chaos engineering > Tools" in sections
+    assert "- Chaos Mesh\n- LitmusChaos" in text
+    assert "- error rate | 2 / 3 %" in text  # a table's rows; its header row names columns
+
+
+def test_ipynb_reads_as_markdown(both):
+    bot, _, docs = both
+    text, sections = indexed(bot, docs / "features.ipynb")
+    first = bot.document(str((docs / "features.ipynb").resolve()))[0]
+    assert first.title == "Feature stores"
+    assert sections[0] == "Feature stores > Definition" and text.startswith(FEATURES)
+    assert "```python\n# load the features\nstore.get('user_clicks')\n```" in text
+    assert "```text\n42 rows\n```" in text  # colour codes dropped
+    assert "Traceback" not in text and "iVBOR" not in text  # errors, images dropped
+    ys = re.findall(r"y{100,}", text)  # the 50 000-character output, cut short and marked
+    assert len(ys) == 1 and 100 <= len(ys[0]) <= 5_000
+    assert ys[0] + "\n..." in text
+
+
+def test_ingest_finds_docx_and_ipynb(both):
+    _, report, _ = both
     assert sorted(Path(p).name for p in report.added) == ["chaos.docx", "features.ipynb"]
+    assert not report.skipped and not report.ignored
+
+
+def test_docx_and_ipynb_are_answerable_with_citations(both):
+    bot, _, _ = both
     for question, name, fact in (("What is chaos engineering?", "chaos.docx", "controlled failures"),
                                  ("What is a feature store?", "features.ipynb", "central service")):
         ans = bot.ask(question)
         assert not ans.refused and fact in ans.text and "[1]" in ans.text
         top = ans.sources[0]
         assert Path(top.path).name == name and top.section.endswith("Definition")
-        assert load_document(Path(top.path)).text[top.start:top.end] == top.text
+        # the citation's span is that passage of the whole document, as the UI shows it
+        held = [p for p in bot.document(top.path) if (p.start, p.end) == (top.start, top.end)]
+        assert [p.text for p in held] == [top.text]
 
 
 def _zip(members: dict[str, bytes], big: int = 0) -> bytes:
@@ -129,13 +145,26 @@ HOSTILE = [
 ]
 
 
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Every hostile file of ``HOSTILE`` beside one good document, ingested once: the reasons
+    the report gives, by file name."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    docs = tmp / "docs"
+    docs.mkdir()
+    for name, make, _ in HOSTILE:
+        (docs / name).write_bytes(make(tmp))
+    make_docx(docs / "chaos.docx")
+    _, report = read_folder(docs, tmp / "idx")
+    assert [Path(p).name for p in report.added] == ["chaos.docx"]
+    return {Path(p).name: why for p, why in report.skipped}
+
+
 @pytest.mark.parametrize(("name", "make", "reason"), HOSTILE, ids=[h[0] for h in HOSTILE])
-def test_hostile_files_are_skipped_with_a_reason(tmp_path, name, make, reason):
-    path = tmp_path / name
-    path.write_bytes(make(tmp_path))
-    with pytest.raises(SkipFile, match=reason) as exc:
-        load_document(path)
-    assert "\n" not in str(exc.value) and len(str(exc.value)) < 200
+def test_hostile_files_are_skipped_with_a_reason(hostile, name, make, reason):
+    assert name in hostile, sorted(hostile)
+    assert re.search(reason, hostile[name]), hostile[name]
+    assert "\n" not in hostile[name] and len(hostile[name]) < 200
 
 
 def test_hostile_files_leave_the_index_answering(tmp_path):

@@ -1,4 +1,7 @@
-"""Server mode against a real `chroma run`: ingest, ask, updates, two processes, the lease."""
+"""Server mode against a real `chroma run`: ingest, ask, updates, two processes, the lease.
+
+Internal: ``eval.bench.common.chroma_server`` starts and stops the `chroma run` (a test helper
+shared with the benchmarks, not opsqa code under test)."""
 
 from __future__ import annotations
 
@@ -105,7 +108,7 @@ def test_two_processes_share_the_index(remote, tmp_path):
 
 def test_lease_serialises_ingests_across_hosts(remote, tmp_path):
     """Two index folders (as on two hosts) share one server: the lease, not flock, guards it."""
-    from app.errors import IndexStoreError
+    from app import IndexStoreError
 
     one = _open(remote, tmp_path / "host1", auto_ingest=False)
     two = _open(remote, tmp_path / "host2", auto_ingest=False, ingest_lock_timeout=1)

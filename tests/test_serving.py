@@ -5,6 +5,9 @@ Real servers: `opsqa serve` subprocesses on loopback (or all interfaces, reached
 loopback) and one in-process Gradio server with basic auth, driven by gradio_client and raw
 HTTP. Bounds: each server start is about 10-20 s on 2 busy cores; every subprocess has a
 timeout so a server that should not have started fails the test instead of hanging it.
+
+Internal: the login case builds its server in-process (``build_ui``, ``launch_options``, as
+``opsqa serve`` does) so it can check the index the server writes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The web UI through its named API endpoints: a real Gradio server on loopback, gradio_client."""
+"""The web UI through its named API endpoints: a real Gradio server on loopback, gradio_client.
+
+Internal: the server is built in-process (``build_ui``) so tests can read the index it writes;
+``safe_name``, ``store_upload`` and the renderers take tables of hostile names and texts that
+no upload or answer could isolate."""
 
 from __future__ import annotations
 
@@ -180,11 +184,29 @@ def test_unsafe_types_refused(name):
 
 
 def test_wrong_type_upload_refused(server, tmp_path):
+    from app import DOCUMENT_TYPES
+
     client, _ = server
     f = tmp_path / "run.md"
     f.write_text("# x\n\nDevOps.", encoding="utf-8")
-    with pytest.raises(Exception, match="can be uploaded"):
+    with pytest.raises(Exception, match="can be uploaded") as err:
         client.predict(handle_file(str(f)), "run.sh", api_name="/upload")
+    # the upload takes what ingest reads: one list of types
+    assert f"only {', '.join(DOCUMENT_TYPES)} files can be uploaded" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["notes.yaml", "archive.tar.gz", "Makefile"])
+def test_other_types_are_refused_with_the_ingest_words(server, tmp_path, name):
+    from app import NOT_A_DOCUMENT
+
+    client, bot = server
+    f = tmp_path / "x.md"
+    f.write_text("# x\n\nDevOps.", encoding="utf-8")
+    before = {r.path for r in bot.documents()}
+    with pytest.raises(Exception, match=NOT_A_DOCUMENT):
+        client.predict(handle_file(str(f)), name, api_name="/upload")
+    assert NOT_A_DOCUMENT == "not a document format opsqa reads"
+    assert {r.path for r in bot.documents()} == before
 
 
 @pytest.mark.parametrize("question", ["", "   "])
@@ -203,6 +225,30 @@ def test_chat_endpoint_escapes_html(server):
     text = user if isinstance(user, str) else str(user)
     assert "<img" not in text and "&lt;img" in text
     assert "<mark>" in sources or "oq-src" in sources
+
+
+@pytest.mark.parametrize("question", ["What is \ud800 GitOps?", "\udcff\udcfe", "\ud83d\ude80 GitOps"])
+def test_lone_surrogates_in_the_chat(server, question):
+    """A browser's string may hold lone surrogates: the chat answers or says what is wrong,
+    never the server's internal error, and what it sends back encodes."""
+    import json
+
+    import httpx
+
+    client, bot = server  # gradio_client cannot send them: its JSON is UTF-8, a browser's escapes
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/chat"]
+    defaults = [p["parameter_default"] for p in params["parameters"][1:]]
+    url = f"http://127.0.0.1:{bot.settings.port}/gradio_api/call/chat"
+    body = json.dumps({"data": [question, *defaults]})  # "\\ud800", as a browser sends it
+    r = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=60)
+    r.raise_for_status()
+    events = httpx.get(f"{url}/{r.json()['event_id']}", timeout=120).text
+    kind, data = [ln.split(": ", 1)[1] for ln in events.strip().splitlines()[-2:]]
+    assert kind == "complete", events
+    shown = json.loads(data)[0]
+    history = shown if isinstance(shown, list) else shown.get("value") or []  # or: no change
+    shown = " ".join(str(m["content"]) for m in history)
+    assert "Something went wrong on the server" not in shown, history
 
 
 def test_follow_up_stores_the_chat_under_its_session(server):

@@ -1,4 +1,7 @@
-"""The web UI in a real headless Chromium: a cited answer with its highlighted source, and XSS."""
+"""The web UI in a real headless Chromium: a cited answer with its highlighted source, and XSS.
+
+Internal: the server is built in-process (``build_ui``, ``launch_options``, as ``opsqa serve``
+does) over an index the test writes hostile documents into."""
 
 from __future__ import annotations
 

@@ -5,6 +5,9 @@ on loopback (restarted once, on the same port, to show chats outlive it) and one
 logins. Each test drives pages as a person would and writes screenshots under
 ``artifacts/ui/`` (git-ignored). Chromium profiles are separate folders, so each "browser"
 has its own local storage, as two people's browsers do.
+
+Internal: which answer modes can run here (``available_modes`` of the servers' settings) is
+what the Settings panel must offer; no endpoint lists them.
 """
 
 from __future__ import annotations
