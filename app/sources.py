@@ -23,7 +23,7 @@ def stored_source(path: str, chunk: StoredChunk) -> Source:
     """One chunk of the document at ``path`` as read from the store (no query: score 0)."""
     m = chunk.meta
     return Source(path=path, title=m.title, section=m.section, text=chunk.text, score=0.0,
-                  start=m.start, end=m.end, chunk_id=chunk.id, line=m.line)
+                  start=m.start, end=m.end, chunk_id=chunk.id, line=m.line, end_line=m.end_line)
 
 
 def check_k(k: object) -> int:

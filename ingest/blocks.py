@@ -214,7 +214,8 @@ class _Renderer:
             labelled = parent == "heading_open" and text and text[-1] not in ".:!?"
             self.item.append(f"{text}:" if labelled else text)
         elif parent == "heading_open":
-            self._add(f"{'#' * self._level} {text}", line)
+            if text.strip():  # an empty heading ("#") names nothing
+                self._add(f"{'#' * self._level} {text}", line)
         else:
             self._add(text, line)
 

@@ -107,6 +107,9 @@ def test_fact_is_answered_from_its_construct(formats, fmt, question, fact, secti
     assert cited.line >= 1 and cited.end_line >= cited.line
     missing = _words(quoted) - _words("\n".join(held)) - SUBSTITUTED
     assert not missing, (missing, quoted, cited.line, cited.end_line, held)
+    # The document read whole (to show a passage in place) says where each passage stands.
+    spans = [(p.line, p.end_line) for p in bot.document(cited.path)]
+    assert all(1 <= a <= b for a, b in spans), spans
 
 
 @pytest.mark.parametrize("fmt", list(MARKUP))
