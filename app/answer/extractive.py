@@ -23,7 +23,7 @@ from app.answer.scoring import Idf, Scorer
 from app.answer.second import answer_second
 from app.answer.sections import join_adjacent
 from app.retrieval.hybrid import Hit
-from app.retrieval.terms import TermIndex
+from app.retrieval.term_index import TermIndex
 
 if TYPE_CHECKING:
     from app.answer.plan import Plan

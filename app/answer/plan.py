@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.answer.kinds.base import Kind
-    from app.retrieval.terms import Term
+    from app.retrieval.term_index import Term
 
 
 @dataclass

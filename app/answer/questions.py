@@ -24,7 +24,8 @@ from app.answer.grammar import (
 from app.answer.kinds import classify
 from app.answer.kinds.base import Kind
 from app.answer.plan import Plan
-from app.retrieval.terms import STOPWORDS, Term, TermIndex, tokens
+from app.retrieval.term_index import Term, TermIndex
+from app.retrieval.terms import STOPWORDS, tokens
 
 __all__ = ["plan_question"]
 

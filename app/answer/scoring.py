@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from app.answer.grammar import head
 from app.answer.passages import Unit
 from app.retrieval.hybrid import Hit
-from app.retrieval.terms import TermIndex, content_words, words
+from app.retrieval.term_index import TermIndex
+from app.retrieval.terms import content_words, words
 
 if TYPE_CHECKING:
     from app.answer.plan import Plan

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieval.lexical import LexicalIndex, fetch_rows, store_key
-from app.retrieval.terms import TermIndex, Vocabulary
+from app.retrieval.term_index import TermIndex
+from app.retrieval.terms import Vocabulary
 from ingest.chunk_meta import ChunkMeta
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key

@@ -29,7 +29,8 @@ import numpy as np
 from app.retrieval import snapshots
 from app.retrieval.bm25 import bm25_matrix, by_id, sorted_ids
 from app.retrieval.definitions import definienda
-from app.retrieval.terms import FUNCTION_WORDS, TermIndex, Vocabulary, content_words, stems, tokens
+from app.retrieval.term_index import TermIndex
+from app.retrieval.terms import FUNCTION_WORDS, Vocabulary, content_words, stems, tokens
 from ingest.chunk_meta import ChunkMeta
 
 PHRASE_SCAN = 5000  # chunks a phrase look-up reads at most

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from app.answer.plan import Plan
     from app.retrieval.hybrid import Hit, Retriever
     from app.retrieval.lexical import LexicalIndex
-    from app.retrieval.terms import Term
+    from app.retrieval.term_index import Term
 
 Scores = dict[tuple[str, int], float]
 
