@@ -22,6 +22,13 @@ from ingest.chunk_meta import ChunkMeta
 from ingest.errors import IndexStoreError
 
 FILES_SUFFIX = "-files"
+# Chroma saves its vector graph to disk every ``sync_threshold`` writes and, on every load,
+# inserts the writes made since into the graph again; past 100 of them (its exact-search
+# buffer) it does so on several threads, so two processes opening one index got different
+# graphs and different nearest chunks. Saving every 100 writes keeps that tail in the exact
+# buffer: an index gives the same answers in every process that opens it.
+SYNC = 100
+HNSW = {"hnsw": {"space": "cosine", "sync_threshold": SYNC}}
 T = TypeVar("T")
 
 
@@ -80,8 +87,7 @@ class ChromaIndex:
                 (self.index_dir / "chroma").mkdir(parents=True, exist_ok=True)
                 self.client = _persistent(self.index_dir)
             self.chunks = self.client.get_or_create_collection(
-                collection, configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=None)
+                collection, configuration=HNSW, embedding_function=None)
             self.files = self.client.get_or_create_collection(
                 collection + FILES_SUFFIX, embedding_function=None)
             # Read both once: a damaged store fails here, with the hint below, and not as a
@@ -100,10 +106,17 @@ class ChromaIndex:
 
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str],
                metas: list[dict[str, Any]]) -> None:
+        self._saves_often()
         for b in range(0, len(ids), self.max_batch):
             s = slice(b, b + self.max_batch)
             self.chunks.upsert(ids=ids[s], embeddings=vectors[s], documents=texts[s],
                                metadatas=metas[s])
+
+    def _saves_often(self) -> None:
+        """An index made before ``SYNC`` takes it at its next write (``HNSW``)."""
+        hnsw = (self.chunks.configuration or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", SYNC) != SYNC:
+            self.chunks.modify(configuration={"hnsw": {"sync_threshold": SYNC}})
 
     def update_meta(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
         for b in range(0, len(ids), self.max_batch):
@@ -179,7 +192,7 @@ class ChromaIndex:
             with contextlib.suppress(Exception):
                 self.client.delete_collection(name)
         self.chunks = self.client.get_or_create_collection(
-            self.name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+            self.name, configuration=HNSW, embedding_function=None)
         self.files = self.client.get_or_create_collection(
             self.name + FILES_SUFFIX, embedding_function=None)
 
