@@ -28,7 +28,11 @@ FILES_SUFFIX = "-files"
 # graphs and different nearest chunks. Saving every 100 writes keeps that tail in the exact
 # buffer: an index gives the same answers in every process that opens it.
 SYNC = 100
-HNSW = {"hnsw": {"space": "cosine", "sync_threshold": SYNC}}
+# Chroma's graph search looks at ``ef_search`` candidates: at its default of 100 the 30 nearest
+# chunks it returned for argocd's questions held 0.981 of the true 30 nearest (all of them for
+# 0.75 of the questions); at 400, 0.9994 (0.98), for about 3 ms more per search.
+EF_SEARCH = 400
+HNSW = {"hnsw": {"space": "cosine", "sync_threshold": SYNC, "ef_search": EF_SEARCH}}
 T = TypeVar("T")
 
 
@@ -113,10 +117,11 @@ class ChromaIndex:
                                metadatas=metas[s])
 
     def _saves_often(self) -> None:
-        """An index made before ``SYNC`` takes it at its next write (``HNSW``)."""
+        """An index made before ``SYNC`` and ``EF_SEARCH`` takes them at its next write."""
         hnsw = (self.chunks.configuration or {}).get("hnsw") or {}
-        if hnsw.get("sync_threshold", SYNC) != SYNC:
-            self.chunks.modify(configuration={"hnsw": {"sync_threshold": SYNC}})
+        want = {"sync_threshold": SYNC, "ef_search": EF_SEARCH}
+        if any(hnsw.get(k, v) != v for k, v in want.items()):
+            self.chunks.modify(configuration={"hnsw": want})
 
     def update_meta(self, ids: list[str], metas: list[dict[str, Any]]) -> None:
         for b in range(0, len(ids), self.max_batch):

@@ -27,13 +27,30 @@ print([[c.id for c in store.nearest(q / np.linalg.norm(q), 10)] for q in qs])
 """
 
 
-def test_every_process_opening_an_index_finds_the_same_chunks(tmp_path):
+def _store(tmp_path):
     vecs = np.random.default_rng(0).standard_normal((1700, 384)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     store = ChromaIndex(tmp_path)
     for b in range(0, len(vecs), 500):  # written as an ingest writes: batch by batch
         ids = [f"c{i}" for i in range(b, min(b + 500, len(vecs)))]
         store.upsert(ids, vecs[b:b + 500], ids, [{"file": "f"} for _ in ids])
+    return store, vecs
+
+
+def test_the_nearest_chunks_are_the_nearest(tmp_path):
+    """The graph search finds (nearly) the exact nearest chunks, not a rough neighbourhood."""
+    store, vecs = _store(tmp_path)
+    qs = np.random.default_rng(1).standard_normal((40, 384)).astype(np.float32)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+    found = 0
+    for q in qs:
+        exact = {f"c{i}" for i in np.argsort(-(vecs @ q))[:10]}
+        found += len(exact & {c.id for c in store.nearest(q, 10)})
+    assert found / (10 * len(qs)) >= 0.98
+
+
+def test_every_process_opening_an_index_finds_the_same_chunks(tmp_path):
+    store, _ = _store(tmp_path)
     del store
     found = [subprocess.run([sys.executable, "-c", NEAREST, str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, check=True, timeout=300).stdout
