@@ -133,6 +133,9 @@ class IndexStore(ChromaIndex):
         """
         with folder_lock(self.index_dir, timeout, self._busy(timeout), on_wait):
             if not self.remote:
+                # Read what the last holder wrote before writing: a view opened before then
+                # lacks its vectors, and Chroma saving that view would lose them.
+                self.reopen()
                 yield
                 return
             with Lease(self, timeout=timeout, on_wait=on_wait):

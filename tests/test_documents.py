@@ -87,14 +87,15 @@ def test_seed_text(seeds, prefix: str, present: list[str], absent: list[str]) ->
             assert needle in text or any(needle in h for h in headings), needle
     for needle in absent:
         assert needle not in text and not any(needle in h for h in headings), needle
-    for p in seeds.document(str(seed(prefix))):
-        assert p.text == p.text.strip() and Path(p.path).is_absolute()
+    passages = seeds.document(str(seed(prefix).resolve()))
+    assert passages and all(p.text == p.text.strip() and Path(p.path).is_absolute()
+                            for p in passages)
 
 
 @needs_seeds
 def test_seed_titles(seeds) -> None:
     def title(prefix: str) -> str:
-        return seeds.document(str(seed(prefix)))[0].title
+        return seeds.document(str(seed(prefix).resolve()))[0].title
 
     assert title("001").startswith("Comparing DevOps, DataOps")  # front matter's title
     assert title("002") == "DevOps → GitOps → MLOps → LLMOps"  # first "# " heading
