@@ -50,6 +50,16 @@ class IndexStore(ChromaIndex):
         IndexStoreError: the store cannot be opened (damaged files, server unreachable).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.loaded = -1 if self.remote else self.generation()  # when its view was read
+
+    def reopen(self, stale: Any = None) -> bool:
+        done = super().reopen(stale)
+        if done and not self.remote:
+            self.loaded = self.generation()
+        return done
+
     # -- model stamp and generation -------------------------------------------------------
     def meta(self) -> dict[str, Any]:
         """The chunk collection's metadata, fresh from the store (model, dim, generation)."""
@@ -133,9 +143,11 @@ class IndexStore(ChromaIndex):
         """
         with folder_lock(self.index_dir, timeout, self._busy(timeout), on_wait):
             if not self.remote:
-                # Read what the last holder wrote before writing: a view opened before then
-                # lacks its vectors, and Chroma saving that view would lose them.
-                self.reopen()
+                # Read what another process wrote before writing: a view opened before then
+                # lacks its vectors, and Chroma saving that view would lose them. (This
+                # process's own writes need no reload, and its readers keep their client.)
+                if self.generation() not in (self.loaded, self.written):
+                    self.reopen()
                 yield
                 return
             with Lease(self, timeout=timeout, on_wait=on_wait):
