@@ -228,7 +228,8 @@ class _Walker:
         for title in _children(el, "title"):
             self._title(title)
         first = True
-        for body in el.iter("{*}tbody"):
+        # The header rows first: they name the columns the other rows fill.
+        for body in (b for b in el.iter() if _name(b) in ("thead", "tbody")):
             for row in body:
                 cells = [" ".join(_text(p) for p in e) if len(e) else _text(e)
                          for e in row if _name(e) == "entry"]

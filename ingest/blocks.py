@@ -5,9 +5,10 @@ Markdown goes through a real parser (markdown-it-py).
 The clean text is what the chunker and the answerer read, one block kind per line shape:
 ATX headings (``## Title``); each paragraph on one line; list items as ``- text`` or
 ``1. text``, nested ones indented two spaces per level; fenced code blocks verbatim with their
-info string (indented code becomes fenced); tables as a ``a | b`` header line followed by one
-``- `` item per row. Link text stays, images and HTML tags go (the text inside HTML stays,
-script and style do not), emphasis markers go, inline code keeps its backticks.
+info string (indented code becomes fenced); tables as one ``- a | b`` item per row, the header
+row first (it names the columns: a row of "yes | no" says nothing without it). Link text stays,
+images and HTML tags go (the text inside HTML stays, script and style do not), emphasis markers
+go, inline code keeps its backticks.
 
 Site-generator syntax is removed first, line for line so source lines still match: Hugo
 shortcodes (a ``highlight`` pair becomes a code fence), Jinja tags, MkDocs admonitions and
@@ -141,7 +142,6 @@ class _Renderer:
         self.item: list[str] | None = None  # text parts of the innermost open list item
         self.item_line = 0
         self.cells: list[str] = []
-        self.header: list[str] | None = None
         self.row_line = self.table_line = 0
         self._parent = ""
         self._level = 0
@@ -201,8 +201,6 @@ class _Renderer:
                 self.cells, self.row_line = [], line
             elif kind == "tr_close":
                 self._row()
-            elif kind == "table_close":
-                self.header = None
 
     def _inline(self, t: Any, line: int) -> None:
         text = inline_text(t.children)
@@ -220,12 +218,10 @@ class _Renderer:
             self._add(text, line)
 
     def _row(self) -> None:
-        # The header row names the columns; the rows become the items of a list, so the
-        # sentence that introduces a table introduces its rows.
+        # Every row becomes an item of a list, so the sentence that introduces a table
+        # introduces its rows; the header row comes first, as it names the columns.
         row = " | ".join(c for c in self.cells)
-        if self.header is None:
-            self.header = self.cells
-        elif row.strip(" |"):
+        if row.strip(" |"):
             first = not self.blocks or not self.blocks[-1].text.startswith("- ") or \
                 self.blocks[-1].line < self.table_line
             self._add(f"- {row}", self.row_line, joined=not first)

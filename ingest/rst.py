@@ -6,7 +6,7 @@ own directives and roles, and those of any extension, are handled by ``ingest.rs
 so they keep their text instead of aborting the file. The walk gives the same block kinds
 the Markdown reader gives: section titles as ``#`` headings by depth, paragraphs on one
 line, list items as ``- `` or ``1. `` lines, code as fenced blocks, table rows as items
-(header rows dropped, as for Markdown tables), admonitions as their text. docutils' own
+(header rows first, as for Markdown tables), admonitions as their text. docutils' own
 reports (system messages) are never printed and never reach the text; a file docutils
 cannot parse at all is read as plain text, with a warning.
 """
@@ -212,7 +212,8 @@ class _Walker:
             if isinstance(kid, nodes.title):
                 self.title(kid)
         first = True
-        for body in node.findall(nodes.tbody):
+        # The header rows first: they name the columns the other rows fill.
+        for body in node.findall(lambda n: isinstance(n, (nodes.thead, nodes.tbody))):
             for row in body.children:
                 cells = [" ".join(inline(p) if isinstance(p, nodes.TextElement) else p.astext()
                                   for p in entry.children).replace("|", "/")

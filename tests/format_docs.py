@@ -151,6 +151,12 @@ Opening the kiln above two hundred degrees cracks the glaze.
 ====
 
 Crazing:: a web of fine cracks in a glaze caused by uneven shrinkage.
+
+[%header]
+|===
+|Cone |Degrees
+|06 |a thousand
+|===
 """
 
 TXT = """\

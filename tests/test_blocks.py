@@ -58,8 +58,8 @@ def test_tables_headings_in_items_and_html_blocks() -> None:
     out = clean("| Key | Default |\n|---|---|\n| `timeout` | 180s |\n\n"
                 "- ## Heading in item\n  text\n\n<details>\n<summary>More</summary>\n\n"
                 "Inner *md*\n</details>\n<script>alert(1)</script>\n")
-    # the header row goes: the sentence before a table introduces its rows
-    assert out == ("- `timeout` | 180s\n\n- Heading in item: text\n\nMore\n\nInner md")
+    # the rows are items, the header row first: the sentence before a table introduces them
+    assert out == ("- Key | Default\n- `timeout` | 180s\n\n- Heading in item: text\n\nMore\n\nInner md")
 
 
 def test_site_syntax_pass_keeps_every_line() -> None:

@@ -129,12 +129,18 @@ def test_what_a_reader_keeps(formats):
     assert "clockwork governor set with `--revolutions`" in rst
     assert "```bash\n#!/bin/sh\nlens-motor --turns 3" in rst  # literalinclude, in the tree
     assert rst_sections[0] == "Lighthouse keeping"
+    # A table's rows are items, its header row first: "yes" or "blue flag" needs its column.
+    assert "- Watch | Hours\n- First watch | from eight" in rst
+    assert "- Signal | Meaning\n- blue flag | the relief boat is due" in rst
+    assert "- Lamp | Range\n- Fresnel | the beam" in rst
     assert bot.document(str(files["rst"].resolve()))[0].title == "Lighthouse keeping"
     mdx, mdx_sections = indexed(bot, files["mdx"])
     assert "```bash\nimport hive-tools\nhive-cli weigh --hive 4\n```" in mdx  # code as is
     winter = [p for p in bot.document(str(files["mdx"].resolve()))  # a tab: a labelled section
               if p.section == "Hive care > Winter inspection"]
     assert winter and winter[0].text.startswith("In winter"), mdx_sections
+    if "adoc" in files:
+        assert "- Cone | Degrees\n- 06 | a thousand" in indexed(bot, files["adoc"])[0]
     pdf = bot.document(str(files["pdf"].resolve()))
     assert pdf[0].section == "Ferry timetable"  # the heading apart from its text
     assert pdf[0].text.startswith("The first ferry")
