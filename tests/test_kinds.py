@@ -257,6 +257,15 @@ def test_what_a_subject_is_not_does_not_define_it(tmp_path):
     assert first_line(a.text).startswith("The night ferry is a small passenger boat"), a.text
 
 
+def test_what_is_done_to_a_subject_does_not_define_it(tmp_path):
+    """ "X are moored at ..." says what is done to X (a passive): what X are leads."""
+    bot = bot_over(tmp_path, "ferry.md",
+        "# Ferries\n\nNight ferries are moored at the north quay over the winter months.\n\n"
+        "Night ferries are small passenger boats that cross the bay after dark.\n")
+    a = bot.ask("What are night ferries?")
+    assert first_line(a.text).startswith("Night ferries are small passenger boats"), a.text
+
+
 def test_a_clause_after_the_subject_is_not_part_of_it(small_bot):
     """'the sparkline thing I can put on a panel' asks about sparklines: the clause that
     follows the subject ('I can put ...') is not part of what must be defined."""

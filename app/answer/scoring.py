@@ -27,6 +27,10 @@ OTHER_TERM = 0.15  # a passage under another term's heading answers about that t
 FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
                     r"stands\s+for|describes|represents|defines)\b(?!\s+(?:not|never)\b)", re.I)
+# "X is stored in ...", "X are displayed as ...": what is done to X, not what X is (a verb of
+# naming excepted: "X is called ...").
+PASSIVE = re.compile(r"^\W*(?:is|are|was)\s+(?:\w+ly\s+)?(?!(?:defined|called|named|known|termed)\b)"
+                     r"\w+ed\b", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
 PRONOUN = re.compile(r"^\W*(?:it|its|this|they|their|these|such)\b", re.I)  # no subject of its own
 
@@ -150,7 +154,8 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     for name in names:
         if subject_match(text, name):
             rest = re.sub(rf"^(?:(?:the|an?)\s+)?{_loose(name)}", "", text, flags=re.I)
-            if COPULA.match(rest) or re.match(r"^\s*(?:[:–—-]|\()", rest):
+            if COPULA.match(rest) and not PASSIVE.match(rest) \
+                    or re.match(r"^\s*(?:[:–—-]|\()", rest):
                 missing = set(content_words(subject)) - set(content_words(name))
                 if missing <= set(words(rest)) or name != _names(subject)[-1]:
                     return 2
