@@ -257,6 +257,17 @@ def test_what_a_subject_is_not_does_not_define_it(tmp_path):
     assert first_line(a.text).startswith("The night ferry is a small passenger boat"), a.text
 
 
+@pytest.mark.parametrize("question,many", [
+    ("In which release was the widget API deprecated?", False),
+    ("Which setting takes precedence over the refresh interval?", False),
+    ("Which widgets does the dashboard offer?", True),
+    ("Which kinds of widget are there?", True),
+])
+def test_which_of_one_thing_is_not_a_list(small_bot, question, many):
+    """ "which" asks for a list only of several things: a singular noun and verb ask for one."""
+    assert (small_bot.question_kind(question) == "list") == many
+
+
 def test_what_is_done_to_a_subject_does_not_define_it(tmp_path):
     """ "X are moored at ..." says what is done to X (a passive): what X are leads."""
     bot = bot_over(tmp_path, "ferry.md",

@@ -55,9 +55,17 @@ def _sides(q: str, plural: bool, found: list[Term], previous: Plan | None) -> tu
     return sides
 
 
+# "In which release was X deprecated?", "which one takes precedence?": which ONE thing.
+ONE_OF = re.compile(r"\bwhich\s+(?:(?:[\w.-]+\s+){0,3}?[\w.-]*(?:[^s\W]|ss|us|is)\s+)?"
+                    r"(?:is|was|does|did|has|takes|wins|applies|comes)\b", re.I)
+
+
 def _listy(q: str, subject: str, plural: bool) -> bool:
     """"What are X?" asks what X are, unless X is narrowed ("the limitations of Y") or the
-    question asks which of several things ("which", "what tools does X use")."""
+    question asks which of several things ("which", "what tools does X use"); "which" of one
+    thing, by a singular noun and verb, asks for that one ("in which release was ...?")."""
+    if not plural and ONE_OF.search(q) and not re.search(r"\b(?:are|were|list)\b", q, re.I):
+        return False
     return plural or bool(LIST.search(q)) and (
         not subject or bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
         or bool(re.search(r"\bwhich\b|\bwhat\s+are\s+the\s+(?:[\w-]+\s+)*[\w-]+s\W*$", q, re.I)))
