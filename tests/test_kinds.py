@@ -350,5 +350,7 @@ For each watch, a line is written in the following beacons:
 - `lamp_watch_seconds`: how long the watch lasted
 - `lamp_flashes`: how many flashes were counted
 """)
-    a = bot.ask("Which beacons does the keeper record automatically for every lamp?")
-    assert first_line(a.text).startswith("For each watch"), a.text
+    for question in ("Which beacons does the keeper record automatically for every lamp?",
+                     "Which beacons aren't extra readings for every lamp?"):
+        a = bot.ask(question)
+        assert first_line(a.text).startswith("For each watch"), (question, a.text)

@@ -32,14 +32,14 @@ LIST = re.compile(
 # "what <...> <plural noun> do/does/are ...": "what extra capabilities does X need"
 PLURAL_ASKED = re.compile(
     r"^\W*(?:what|which)\s+(?:[\w-]+\s+){0,3}[\w-]+s\s+(?:does|do|did|are|can|could|should|"
-    r"will|would|exist|come|is)\b", re.I)
+    r"will|would|exist|come|is)(?:n['’]t)?\b", re.I)
 # What a list question asks for instances of: "which triggers come with X?", "what are the
 # limitations of X?"
 LISTED = re.compile(
     r"^\W*(?:what|which)\s+(?:are\s+(?:the\s+)?(?P<a>(?:[\w-]+\s+){0,2}?[\w-]+)"
     r"(?:\s+(?:of|for|in|that|which|to|on|available|supported|there)\b|\s*\?)"
     r"|(?!(?:is|are|do|does|did|can)\b)(?P<b>(?:[\w-]+\s+){0,3}?[\w-]+)\s+(?:does|do|did|are|"
-    r"can|could|should|will|would|exist|come|is|were)\b)", re.I)
+    r"can|could|should|will|would|exist|come|is|were)(?:n['’]t)?\b)", re.I)
 COMPARE = re.compile(
     r"\bvs\.?\b|\bversus\b|\bdiffer|\bdifference|\bcompare|\bcomparison|\bcontrast|"
     r"\bdistinguish|\bsame\s+(?:thing\s+)?as\b|\bsynonym|\binterchangeabl|\bequivalent\s+to\b|"
