@@ -354,3 +354,37 @@ For each watch, a line is written in the following beacons:
                      "Which beacons aren't extra readings for every lamp?"):
         a = bot.ask(question)
         assert first_line(a.text).startswith("For each watch"), (question, a.text)
+
+
+def test_one_things_sections_are_its_parts_not_a_list(tmp_path):
+    """A page on one lantern ("Storm lantern > Summary, Motivation ...") lists its parts, not
+    lanterns: the list that names the lanterns answers "which lanterns ...?"."""
+    bot = bot_over(tmp_path, "lanterns.md", """# Tower lanterns
+
+## Storm lantern
+
+A storm lantern burns whale oil behind thick glass for nights of gale.
+
+### Summary
+
+The storm lantern keeps the tower lit when the main lamp fails in a gale.
+
+### Motivation
+
+Keepers asked for a lantern that stays lit in wind and spray.
+
+### Drawbacks
+
+The thick glass dims the lantern's beam.
+
+## Kinds of lantern
+
+The tower keeps three lanterns in its store room:
+
+- storm lantern for nights of gale
+- harbour lantern for the quay steps
+- signal lantern for the pilot boat
+""")
+    for question in ("Which lanterns does the tower keep?", "Which lanterns burn whale oil?"):
+        a = bot.ask(question)
+        assert not re.search(r"Summary|Motivation|Drawbacks", a.text), (question, a.text)

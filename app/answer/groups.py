@@ -143,10 +143,14 @@ def sublists(kids: dict[str, list[Hit]], units: list[Unit],
         lead = max((u for u in parent if u.kind == "sentence"), key=lambda u: score[unit_key(u)],
                    default=None)
         hit = parent[0].hit
-        named_by = content_words(hit.section.split(" > ")[-1] if hit.section else hit.title)
-        # Only a section that is what the question lists ("Parameters", "Metric types"), or
-        # whose lead-in announces a list ("... four core metric types.", "... the following:")
-        if not ((0 < len(named_by) <= 3 and set(named_by) & set(content_words(query)))
+        heading = hit.section.split(" > ")[-1]
+        named_by = content_words(heading)
+        # Only a section that is what the question lists ("Parameters", "Metric types": a
+        # plural, where one thing's sections are its parts, "Plugin generator > Summary"; a
+        # page's title does not count, its sections are its contents), or whose lead-in
+        # announces a list ("... four core metric types.", "... the following:")
+        if not ((0 < len(named_by) <= 3 and set(named_by) & set(content_words(query))
+                 and re.search(r"[^s\W]s\W*$", heading))
                 or (lead is not None and ANNOUNCES.search(lead.text))):
             continue
         items = []
