@@ -388,3 +388,28 @@ The tower keeps three lanterns in its store room:
     for question in ("Which lanterns does the tower keep?", "Which lanterns burn whale oil?"):
         a = bot.ask(question)
         assert not re.search(r"Summary|Motivation|Drawbacks", a.text), (question, a.text)
+
+
+def test_a_list_cut_between_chunks_reads_as_one_list(tmp_path):
+    """Chunks cut a list inside a nested item: the answer quotes one list, the nested items
+    still under their item."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lanterns.md").write_text("""# Tower lanterns
+
+The tower keeps these lanterns in its store room:
+
+- Storm lantern: burns whale oil behind thick glass for nights of gale and spray on the rocks.
+- Harbour lantern: hangs over the quay steps so that boats can find the landing after dark.
+  - Its red glass marks the left side of the landing.
+  - Its green glass marks the right side of the landing.
+- Signal lantern: flashes to the pilot boat when a ship waits outside the harbour bar.
+""")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False,
+                         chunk_max_tokens=64, chunk_target_tokens=40)
+    bot.ingest([docs])
+    passages = bot.document(str((docs / "lanterns.md").resolve()))
+    assert any(p.text.startswith("- Its green glass") for p in passages)  # cut in the list
+    a = bot.ask("Which lanterns does the tower keep?")
+    assert "\n  - Its red glass" in a.text and "\n  - Its green glass" in a.text, a.text
+    assert "\n\n" not in a.text.split("Storm lantern")[1], a.text

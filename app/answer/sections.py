@@ -89,11 +89,19 @@ def distinct(hits: list[Hit], k: int) -> list[Hit]:
 
 
 def _join(run: list[Hit]) -> Hit:
-    """One passage from consecutive chunks: their texts with the line breaks between them."""
+    """One passage from consecutive chunks: their texts with the line breaks between them.
+
+    One character apart, a line break. A chunk that starts on the source line after the one
+    before it ends goes on from it too: clean text indents only nested items and what stands
+    in them (two spaces a level), so the rest of the gap is the next line's indent (a list
+    cut after an item goes on in its nested items)."""
     text = run[0].text
     for prev, h in zip(run, run[1:], strict=False):
         gap = h.meta.start - prev.meta.end
-        text += ("\n" if gap == 1 else "\n\n") + h.text
+        if gap == 1 or gap % 2 and 0 < h.meta.line == prev.meta.end_line + 1:
+            text += "\n" + " " * (gap - 1) + h.text
+        else:
+            text += "\n\n" + h.text
     best = max(run, key=lambda h: h.score)
     first, last = run[0].meta, run[-1].meta
     meta = replace(best.meta, start=first.start, end=last.end, index=first.index, line=first.line,
