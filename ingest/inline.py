@@ -49,6 +49,11 @@ def _lead_end(kids: list[Any]) -> int:
     rest = "".join(t.content for t in kids[close + 1 :] if t.type == "text")
     if not (0 < close < len(kids) - 1 and rest.strip()) or _PUNCT_AFTER.match(rest):
         return -1
+    # "**Start time:** Select ...", "**Use it sparingly.** There are ...": the bold run ends
+    # with its own colon, or is a sentence of its own.
+    inner = "".join(t.content for t in kids[1:close] if t.type in ("text", "code_inline"))
+    if inner.rstrip().endswith((":", ".", "!", "?", ";")):
+        return -1
     # "**A** or **B** boats ...": two named things, then the sentence going on
     return -1 if chained and rest.lstrip()[:1].islower() else close
 

@@ -36,13 +36,14 @@ from ingest.writer import Pending, Writer
 Progress = Callable[[int, int, str], None]  # (files done, files to do, what is happening)
 # How files are read and chunked. A file ingested by an older version is read again even when
 # its bytes are unchanged; chunks whose text did not change keep their vectors.
-VERSION = 11  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
+VERSION = 12  # 2: Markdown parsed with markdown-it-py, plain-text headings; 3: table rows;
 # 4: front matter prose; 5: a heading inside a list item labels it; 6: code cut across chunks;
 # 7: MDX in .md files, PDF headings, source line ranges for every format; 8: no chunk without
 # a letter or digit, long headings cut before they are counted; 9: MDX children dedented to
 # their tag, never past it; 10: one sentence rule (ingest/text.py: an abbreviation ends no
 # sentence where a long paragraph is cut) and one fence rule (a fence indented any depth);
-# 11: a table's header row is kept, as its first item
+# 11: a table's header row is kept, as its first item; 12: a bold run ending in its own colon
+# or a full stop takes no colon after it
 
 
 def _meta_value(v: Any) -> str | int | float | bool:

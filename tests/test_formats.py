@@ -154,6 +154,8 @@ BOLD = [  # (Markdown, the text it is read as)
     ("**Kestrel** is the older boat.", "Kestrel is the older boat."),
     ("**Drift** The gap between two states.", "Drift: The gap between two states."),
     ("- **Drift** the gap between two states", "- Drift: the gap between two states"),
+    ("- **Start time:** the hour the first boat leaves", "- Start time: the hour the first boat leaves"),
+    ("**Board early.** The gangway lifts at six.", "Board early. The gangway lifts at six."),
 ]
 
 
