@@ -413,3 +413,26 @@ The tower keeps these lanterns in its store room:
     a = bot.ask("Which lanterns does the tower keep?")
     assert "\n  - Its red glass" in a.text and "\n  - Its green glass" in a.text, a.text
     assert "\n\n" not in a.text.split("Storm lantern")[1], a.text
+
+
+FERRY_QUERIES = """# Ferry timetables
+
+## Timetable queries
+
+A timetable query names the route and the day of the crossing, and returns every sailing.
+A timetable query can hold the placeholder {day}, which is replaced with the day the query runs.
+Timetable queries are cached for an hour, so a changed route shows after the next refresh.
+A query that names no route returns the sailings of every route on that day.
+"""
+
+
+@pytest.mark.parametrize("question", [
+    "What does {day} mean in a timetable query?",
+    "What's the {day} thing I can put in a timetable query?",  # "thing" names nothing
+])
+def test_a_name_as_written_in_code_finds_the_sentence_holding_it(tmp_path, question):
+    """ "{day}" asks of that very placeholder: the sentence holding it verbatim leads, not
+    one that shares the question's plain words ("day", "query")."""
+    bot = bot_over(tmp_path, "ferry.md", FERRY_QUERIES)
+    a = bot.ask(question)
+    assert first_line(a.text).startswith("A timetable query can hold the placeholder"), a.text

@@ -146,6 +146,8 @@ def subject_of(q: str) -> str:
     if re.match(r"^(?:in|on|at|inside|behind|between|with|from|for|to|about)\b", x, re.I):
         return ""  # "what is in X" asks what X holds, not what it is
     x = phrase(x)
+    # "the {batch} thing", "the sparkline stuff": a filler noun names nothing of its own
+    x = re.sub(r"^(.*\S)\s+(?:thing|things|stuff|bit|one)$", r"\1", x, flags=re.I)
     n = len([w for w in tokens(x) if w not in STOPWORDS])
     return x if 0 < n <= 6 else ""
 

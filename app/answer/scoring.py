@@ -32,6 +32,11 @@ COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|
 PASSIVE = re.compile(r"^\W*(?:is|are|was)\s+(?:\w+ly\s+)?(?!(?:defined|called|named|known|termed)\b)"
                      r"\w+ed\b", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
+# A name as written in code or config ("{batch}", "my.metric", "scrape_interval", "--web.x"):
+# a unit holding it verbatim says something of that very name.
+LITERAL = re.compile(r"(?<![\w.{$-])(?=[\w.{}$-]*[a-z])[\w.{}$-]*(?:[._{}$]|--)[\w.{}$-]*[\w}]",
+                     re.I)
+LITERAL_BONUS = 0.1
 PRONOUN = re.compile(r"^\W*(?:it|its|this|they|their|these|such)\b", re.I)  # no subject of its own
 
 
@@ -54,6 +59,7 @@ class Scorer:
         self.weights = {w: idf(w) * (1.0 if w in own_words or not plan.inherited else 0.5)
                         for w in self.q}
         self.total = sum(self.weights.values()) or 1.0
+        self.literals = [m.lower() for m in LITERAL.findall(plan.text) if len(m) >= 4]
 
     def lexical(self, text: str, context: set[str] | frozenset[str] = frozenset()) -> float:
         """Share of the question's word weight that ``text`` holds; a word only in its
@@ -110,6 +116,9 @@ class Scorer:
             lex += FAQ_BONUS * versus[u.hit.id]
             if faq[u.hit.id] >= FAQ_SHARE:
                 lex += FAQ_BONUS * faq[u.hit.id]
+            if self.literals:
+                low = u.text.lower()
+                lex += LITERAL_BONUS * sum(x in low for x in self.literals) / len(self.literals)
             asks = u.kind == "sentence" and u.text.rstrip("\"'”’)").endswith("?")
             out[unit_key(u)] = 0.45 * u.hit.dense + 0.55 * lex - (0.15 if asks else 0.0)
         for hid, hw in head_words.items():  # a passage read by its heading path alone
