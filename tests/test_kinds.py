@@ -436,3 +436,16 @@ def test_a_name_as_written_in_code_finds_the_sentence_holding_it(tmp_path, quest
     bot = bot_over(tmp_path, "ferry.md", FERRY_QUERIES)
     a = bot.ask(question)
     assert first_line(a.text).startswith("A timetable query can hold the placeholder"), a.text
+
+
+def test_a_howto_leads_with_what_does_the_action_asked(tmp_path):
+    """ "How do I enable X?": the sentence that says how X is enabled leads, over one that
+    shares more of the question's other words."""
+    bot = bot_over(tmp_path, "ferry.md", """# Night sailings
+
+Night sailings of the harbour ferry are shown on the ferry page under 'Night sailings'.
+
+Night sailings are enabled by the harbour master in the harbour file.
+""")
+    a = bot.ask("How do I enable night sailings of the harbour ferry?")
+    assert first_line(a.text).startswith("Night sailings are enabled"), a.text

@@ -6,6 +6,16 @@ from app.answer.choose import Budget
 from app.answer.grammar import HOWTO, HOWTO_ONE, Grammar
 from app.answer.groups import Group
 from app.answer.kinds.base import Candidates, Kind
+from app.retrieval.terms import content_words
+
+ACTION = 0.06  # a group holding the action a how-to asks for
+
+
+def _action(q: str) -> str:
+    """The verb a how-to asks how to do ("how do I enable X?": "enabl"), "" when none."""
+    m = HOWTO.search(q)
+    words = content_words(q[m.end():]) if m else []
+    return words[0] if words else ""
 
 
 class Howto(Kind):
@@ -25,7 +35,11 @@ class Howto(Kind):
 
     def bonus(self, g: Group, c: Candidates) -> float:
         """An instruction: code (more with a "To <do X>" lead-in), numbered steps, or a
-        lead-in quoted with what it leads into."""
+        lead-in quoted with what it leads into; more where it does what is asked ("enable"
+        in "how do I enable X?": "X can be enabled with ...")."""
+        return self._shape(g) + (ACTION if _action(c.plan.text) in g.stems else 0.0)
+
+    def _shape(self, g: Group) -> float:
         if g.shape == "code":
             return 0.15 + (0.1 if g.purpose else 0.0)
         if g.shape == "list":
