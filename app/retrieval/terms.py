@@ -16,6 +16,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -85,16 +86,30 @@ def stems(ws: list[str]) -> list[str]:
     return [str(s) for s in _stemmer().stemWords(ws)]
 
 
+# The same passages are read question after question: their words are kept (per text).
+WORDS_KEPT = 5_000
+
+
 def words(text: str) -> list[str]:
     """The stems of every word of ``text``, in order (what lexical matching compares)."""
-    return stems(tokens(text))
+    return list(_words(text))
+
+
+@lru_cache(maxsize=WORDS_KEPT)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(stems(tokens(text)))
 
 
 def content_words(text: str) -> list[str]:
     """Stems of the words that carry a text's topic: stop and question words removed,
     each once, in order."""
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=WORDS_KEPT)
+def _content_words(text: str) -> tuple[str, ...]:
     keep = [w for w in tokens(text) if w not in STOPWORDS and len(w) > 1 and not w.isdigit()]
-    return list(dict.fromkeys(stems(keep)))
+    return tuple(dict.fromkeys(stems(keep)))
 
 
 def typo_limit(w: str) -> int:
