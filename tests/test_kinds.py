@@ -248,13 +248,21 @@ def test_a_second_question_in_the_same_one_is_answered_too(tmp_path):
     assert "quay pump" in a.text.split("\n\n")[2], a.text
 
 
-def test_what_a_subject_is_not_does_not_define_it(tmp_path):
-    """ "X is not Y" says what X is not: the sentence that says what it is leads."""
-    bot = bot_over(tmp_path, "ferry.md",
-        "# Ferries\n\nThe night ferry is not a cargo boat and never carries cars.\n\n"
-        "The night ferry is a small passenger boat that crosses the bay after dark.\n")
-    a = bot.ask("What is the night ferry?")
-    assert first_line(a.text).startswith("The night ferry is a small passenger boat"), a.text
+@pytest.mark.parametrize("other,question,defining", [
+    # "X is not Y" says what X is not
+    ("The night ferry is not a cargo boat and never carries cars.", "What is the night ferry?",
+     "The night ferry is a small passenger boat that crosses the bay after dark."),
+    # "X are moored at ..." says what is done to X (a passive), "X is called" would name it
+    ("Night ferries are moored at the north quay over the winter months.",
+     "What are night ferries?",
+     "Night ferries are small passenger boats that cross the bay after dark."),
+])
+def test_what_does_not_say_what_a_subject_is_does_not_define_it(tmp_path, other, question,
+                                                                 defining):
+    """The sentence that says what the subject is leads, not one of the same opening."""
+    bot = bot_over(tmp_path, "ferry.md", f"# Ferries\n\n{other}\n\n{defining}\n")
+    a = bot.ask(question)
+    assert first_line(a.text).startswith(defining), a.text
 
 
 @pytest.mark.parametrize("question,many", [
@@ -266,15 +274,6 @@ def test_what_a_subject_is_not_does_not_define_it(tmp_path):
 def test_which_of_one_thing_is_not_a_list(small_bot, question, many):
     """ "which" asks for a list only of several things: a singular noun and verb ask for one."""
     assert (small_bot.question_kind(question) == "list") == many
-
-
-def test_what_is_done_to_a_subject_does_not_define_it(tmp_path):
-    """ "X are moored at ..." says what is done to X (a passive): what X are leads."""
-    bot = bot_over(tmp_path, "ferry.md",
-        "# Ferries\n\nNight ferries are moored at the north quay over the winter months.\n\n"
-        "Night ferries are small passenger boats that cross the bay after dark.\n")
-    a = bot.ask("What are night ferries?")
-    assert first_line(a.text).startswith("Night ferries are small passenger boats"), a.text
 
 
 def test_a_clause_after_the_subject_is_not_part_of_it(small_bot):
