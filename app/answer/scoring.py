@@ -25,12 +25,11 @@ Idf = Callable[[str], float]
 HEADING_SHARE = 0.7  # a question word found only in a unit's heading path counts this much
 OTHER_TERM = 0.15  # a passage under another term's heading answers about that term
 FAQ_SHARE, FAQ_BONUS = 0.6, 0.25  # a heading holding this share of the question: its section
+# "X is ...", "X means ...": what X is; not "X is not ...", nor a passive, "X is stored in
+# ...", which says what is done to X (a verb of naming excepted: "X is called ...").
 COPULA = re.compile(r"^(?:\s*(?:\([^)]*\)|,[^,]{1,60},))?\s*(?:is|are|was|means|refers\s+to|"
-                    r"stands\s+for|describes|represents|defines)\b(?!\s+(?:not|never)\b)", re.I)
-# "X is stored in ...", "X are displayed as ...": what is done to X, not what X is (a verb of
-# naming excepted: "X is called ...").
-PASSIVE = re.compile(r"^\W*(?:is|are|was)\s+(?:\w+ly\s+)?(?!(?:defined|called|named|known|termed)\b)"
-                     r"\w+ed\b", re.I)
+                    r"stands\s+for|describes|represents|defines)\b(?!\s+(?:not|never)\b)"
+                    r"(?!\s+(?:\w+ly\s+)?(?!(?:defined|called|named|known|termed)\b)\w+ed\b)", re.I)
 _MARK = re.compile(r"[*_`\"'“”‘’]")
 # A name as written in code or config ("{batch}", "my.metric", "scrape_interval", "--web.x"):
 # a unit holding it verbatim says something of that very name.
@@ -163,8 +162,7 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     for name in names:
         if subject_match(text, name):
             rest = re.sub(rf"^(?:(?:the|an?)\s+)?{_loose(name)}", "", text, flags=re.I)
-            if COPULA.match(rest) and not PASSIVE.match(rest) \
-                    or re.match(r"^\s*(?:[:–—-]|\()", rest):
+            if COPULA.match(rest) or re.match(r"^\s*(?:[:–—-]|\()", rest):
                 missing = set(content_words(subject)) - set(content_words(name))
                 if missing <= set(words(rest)) or name != _names(subject)[-1]:
                     return 2

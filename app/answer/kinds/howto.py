@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from app.answer.choose import Budget
 from app.answer.grammar import HOWTO, HOWTO_ONE, Grammar
 from app.answer.groups import Group
@@ -11,6 +13,7 @@ from app.retrieval.terms import content_words
 ACTION = 0.06  # a group holding the action a how-to asks for
 
 
+@lru_cache(maxsize=256)
 def _action(q: str) -> str:
     """The verb a how-to asks how to do ("how do I enable X?": "enabl"), "" when none."""
     m = HOWTO.search(q)
