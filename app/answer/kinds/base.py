@@ -56,11 +56,6 @@ def around(r: Retriever, found: Found) -> dict[str, list[Hit]]:
     return {"neighbours": r.neighbours(found.hits[:3], found.qvec)}
 
 
-def subject_passages(r: Retriever, found: Found) -> dict[str, list[Hit]]:
-    """What the bare subject finds: a glossary entry a whole question may not."""
-    return {"subject": r.search(found.plan.subject, k=4)} if found.plan.subject else {}
-
-
 def term_passages(r: Retriever, found: Found, terms: list[Term]) -> dict[str, list[Hit]]:
     """The question's best passages within the documents of the terms it names."""
     if not terms:
@@ -93,9 +88,8 @@ class Kind:
 
     # -- retrieval ------------------------------------------------------------------------
     def extra(self, r: Retriever, found: Found) -> dict[str, list[Hit]]:
-        """Passages beyond the main search: the chunks around the best hits, and those the
-        bare subject finds."""
-        return {**around(r, found), **subject_passages(r, found)}
+        """Passages beyond the main search: the chunks around the best hits."""
+        return around(r, found)
 
     # -- composing ------------------------------------------------------------------------
     def bonus(self, g: Group, c: Candidates) -> float:

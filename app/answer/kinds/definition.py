@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from app.answer.choose import Budget, choose
 from app.answer.grammar import Grammar, head, phrase
 from app.answer.groups import Group
-from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
+from app.answer.kinds.base import Candidates, Kind, around, term_passages
 from app.answer.scoring import define_bonus, defining
 from app.retrieval.terms import content_words, words
 
@@ -55,8 +55,7 @@ class Definition(Kind):
         plan = found.plan
         named = [content_words(n) for n in (plan.subject, head(plan.subject))]
         terms = [t for t in plan.terms if t.strength == 2 and list(t.key) in named]
-        return {**around(r, found), **term_passages(r, found, terms),
-                **subject_passages(r, found)}
+        return {**around(r, found), **term_passages(r, found, terms)}
 
     def bonus(self, g: Group, c: Candidates) -> float:
         """A sentence or item that says what the subject is, more so in its own document; not

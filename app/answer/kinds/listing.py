@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from app.answer.choose import Budget, choose
 from app.answer.grammar import Grammar, listed
 from app.answer.groups import Group, announced, sublists
-from app.answer.kinds.base import Candidates, Kind, around, subject_passages, term_passages
+from app.answer.kinds.base import Candidates, Kind, around, term_passages
 from app.answer.sections import children, named_sections, pages
 from app.retrieval.terms import words
 
@@ -36,8 +36,7 @@ class Listing(Kind):
         """Also the passages of the terms it names, and the sections under and beside its
         best two hits (each file read once)."""
         hits = found.hits[:2]
-        extra = {**around(r, found), **term_passages(r, found, found.plan.terms[:2]),
-                 **subject_passages(r, found)}
+        extra = {**around(r, found), **term_passages(r, found, found.plan.terms[:2])}
         page_of = pages(r.store, [h.file for h in hits])
         for h in hits:
             extra[f"children {h.id}"] = children(h, page_of[h.file])
