@@ -223,9 +223,13 @@ class ChromaIndex:
             return True
 
     # -- typed reads for search ---------------------------------------------------------------
-    def nearest(self, vector: np.ndarray, n: int, files: list[str] | None = None
-                ) -> list[StoredChunk]:
+    def nearest(self, vector: np.ndarray, n: int, files: list[str] | None = None,
+                among: list[str] | None = None) -> list[StoredChunk]:
         """The ``n`` chunks nearest ``vector`` (best first); ``files`` restricts to those file keys.
+
+        ``among``: the ids of the chunks of ``files`` as the caller last saw them. A search
+        among ids costs less than one filtered by file; when one of them is gone (another
+        process's ingest), the filtered search is done instead.
 
         Raises:
             IndexStoreError: the store cannot be read, even once reopened.
@@ -234,28 +238,41 @@ class ChromaIndex:
         if files:
             where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
 
-        def query(col: Any) -> list[StoredChunk]:
-            res = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
+        def run(col: Any, **within: Any) -> list[StoredChunk]:
+            res = col.query(query_embeddings=[vector.tolist()], n_results=n, **within,
                             include=["documents", "metadatas", "distances"])
             return [StoredChunk(cid, doc, ChunkMeta.of(meta), 1.0 - float(dist))
                     for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0],
                                                     res["metadatas"][0], res["distances"][0],
                                                     strict=False)]
 
+        def query(col: Any) -> list[StoredChunk]:
+            if files and among:
+                with contextlib.suppress(Exception):
+                    return run(col, ids=among)
+            return run(col, where=where)
+
         return self.searching(query)
 
     def scored(self, ids: list[str], vector: np.ndarray) -> list[StoredChunk]:
         """These chunks (those still stored), each with its similarity to ``vector``."""
+        if not ids:
+            return []
         return self.searching(lambda col: _with_similarity(col.get(
             ids=ids, include=["documents", "metadatas", "embeddings"]), vector))
 
-    def in_sections(self, sections: list[tuple[str, str]], vector: np.ndarray
-                    ) -> list[StoredChunk]:
-        """Every chunk under these (file key, section) pairs, with its similarity to ``vector``."""
-        want = [{"$and": [{"file": f}, {"section": s}]} for f, s in sections]
-        where: Any = want[0] if len(want) == 1 else {"$or": want}
-        return self.searching(lambda col: _with_similarity(col.get(
-            where=where, include=["documents", "metadatas", "embeddings"]), vector))
+    def similarities(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
+        """Each of these chunks' similarity to ``vector`` (those still stored), from its
+        stored vector alone."""
+        if not ids:
+            return {}
+
+        def get(col: Any) -> dict[str, float]:
+            got = col.get(ids=ids, include=["embeddings"])
+            return {cid: float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+                    for cid, emb in zip(got["ids"], got["embeddings"], strict=False)}
+
+        return self.searching(get)
 
     def in_file(self, file: str) -> list[StoredChunk]:
         """Every chunk of one file (by file key), in no particular order."""

@@ -269,3 +269,53 @@ def test_answers_are_the_same_cold_and_warm(corpus_index, tmp_path):
     shutil.rmtree(index / "lexical")
     from_store = fresh()
     assert warm == with_snapshot == from_store
+
+
+def test_a_files_and_a_sections_chunks_are_the_ones_the_store_holds(bot):
+    """Neighbours and searches within files take their chunk ids from the snapshot, not from a
+    filtered read of the store: the two must name the same chunks."""
+    bot.search("What is GitOps?")
+    snap = bot.retriever.lexical
+    files = sorted({r[0] for r in snap.rows})
+    assert len(files) > 3
+    for f in files:
+        got = bot.store.chunks.get(where={"file": f}, include=["metadatas"])
+        assert sorted(snap.in_files([f])) == sorted(got["ids"])
+        sections: dict[str, list[str]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+            sections.setdefault(meta["section"], []).append(cid)
+        for section, ids in sections.items():
+            assert sorted(snap.in_sections([(f, section)])) == sorted(ids)
+    assert snap.in_files(["no such file"]) == snap.in_sections([("no such file", "x")]) == []
+
+
+def test_a_search_skips_the_chunks_another_process_removed_since_its_last_look(bot, tmp_path):
+    """A process's lexical snapshot can name chunks another process has just deleted: a
+    search within files (by chunk id) and the reading of the best chunks' text skip them and
+    still return ``k`` hits."""
+    from app import Assistant
+    from ingest.store import file_key
+
+    doc = tmp_path / "finops.md"
+    doc.write_text("# FinOps\n\n" + "\n\n".join(
+        f"## Practice {i}\n\nFinOps practice {i} brings financial accountability to cloud "
+        f"spending, step {i} of the cost review." for i in range(6)) + "\n")
+    odd = tmp_path / "odd.md"
+    odd.write_text("# Zorblatt\n\nA zorblatt is a quarterly review of idle quota.\n")
+    bot.ingest([doc, odd])
+    key = file_key(str(doc))
+    other = Assistant.open(index_dir=bot.settings.index_dir, auto_ingest=False)
+    other.retriever.check_every = 3600  # its snapshot stays as it is: stale after the deletes
+    r = other.retriever
+    before = r.search("financial accountability cost review", k=4, files=[key])
+    rare = r.search("zorblatt", k=5)
+    assert len(before) == 4 and rare[0].title == "Zorblatt"
+    gone = [before[0].id, rare[0].id]
+    bot.store.chunks.delete(ids=gone)  # as another process's ingest would
+    assert set(gone) <= set(r.lexical.ids)  # the snapshot still names them
+    after = r.search("financial accountability cost review", k=4, files=[key])
+    assert len(after) == 4 and not set(gone) & {h.id for h in after}
+    assert {h.file for h in after} == {key}
+    # only BM25 still finds the removed chunk, and ranks it first: the next one takes its place
+    rare = r.search("zorblatt", k=5)
+    assert len(rare) == 5 and gone[1] not in {h.id for h in rare}

@@ -155,18 +155,25 @@ class Retriever:
         if qvec is None:
             qvec = self.embed_query(query)
         n = min(CANDIDATES, len(snap.ids))
-        found = self.store.nearest(qvec, n, files)
+        found = self.store.nearest(qvec, n, files, snap.in_files(files) if files else None)
         pool: Pool = {c.id: (c.text, c.meta, c.similarity) for c in found}
+        sims = {c.id: c.similarity for c in found}
         fused: dict[str, float] = {c.id: 1.0 / (RRF_K + r + 1) for r, c in enumerate(found)}
         allowed = set(files) if files else None
         self._fuse_lexical(fused, snap, query, n, allowed)
         for what in (subject,) if isinstance(subject, str) else subject:
             if what:  # a third ranking: the passages that define the subject, by similarity
-                self._fuse_defining(fused, pool, snap, what, n, allowed, qvec)
-        self._read(pool, [cid for cid in fused if cid not in pool], qvec)
-        fused = {cid: v for cid, v in fused.items() if cid in pool}  # deleted meanwhile
-        best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
-        return [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best]
+                self._fuse_defining(fused, sims, snap, what, n, allowed, qvec)
+        ranked = sorted(fused, key=lambda c: (-fused[c], c))
+        hits: list[Hit] = []
+        at = 0
+        while len(hits) < k and at < len(ranked):  # the text of the best only; once more
+            best = ranked[at : at + k - len(hits)]  # if one was deleted meanwhile
+            at += len(best)
+            self._read(pool, [cid for cid in best if cid not in pool], qvec)
+            hits += [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best
+                     if c in pool]
+        return hits
 
     @staticmethod
     def _fuse_lexical(fused: dict[str, float], snap: LexicalIndex, query: str, n: int,
@@ -190,15 +197,21 @@ class Retriever:
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             rank += 1
 
-    def _fuse_defining(self, fused: dict[str, float], pool: Pool, snap: LexicalIndex,
-                       subject: str, n: int, allowed: set[str] | None, qvec: np.ndarray) -> None:
+    def _fuse_defining(self, fused: dict[str, float], sims: dict[str, float],
+                       snap: LexicalIndex, subject: str, n: int, allowed: set[str] | None,
+                       qvec: np.ndarray) -> None:
         """Add the passages that define ``subject``, ranked by similarity, to the fusion."""
         defining = [snap.ids[i] for i in snap.defining(subject)
                     if allowed is None or snap.file_of(i) in allowed][:DEFINING_MAX]
-        self._read(pool, [cid for cid in defining if cid not in pool], qvec)
-        ranked = sorted((cid for cid in defining if cid in pool), key=lambda c: (-pool[c][2], c))
+        self._similar(sims, defining, qvec)
+        ranked = sorted((cid for cid in defining if cid in sims), key=lambda c: (-sims[c], c))
         for rank, cid in enumerate(ranked[:n]):  # a definition is what was asked for
             fused[cid] = fused.get(cid, 0.0) + DEFINING_WEIGHT / (RRF_K + rank + 1)
+
+    def _similar(self, sims: dict[str, float], ids: list[str], qvec: np.ndarray) -> None:
+        """Add the similarity to ``qvec`` of the chunks among ``ids`` not yet in ``sims``
+        (their vectors only: the text of most of them is never quoted)."""
+        sims.update(self.store.similarities([c for c in ids if c not in sims], qvec))
 
     def _read(self, pool: Pool, ids: list[str], qvec: np.ndarray) -> None:
         """Add chunks the dense search did not return to ``pool``, scored against ``qvec``."""
@@ -214,7 +227,7 @@ class Retriever:
         have = {h.id for h in hits}
         if not hits:
             return []
-        got = self.store.in_sections([(h.file, h.section) for h in hits], qvec)
+        got = self.store.scored(self._snap.in_sections([(h.file, h.section) for h in hits]), qvec)
         near: dict[tuple[str, str], list[int]] = {}
         for h in hits:
             near.setdefault((h.file, h.section), []).append(h.meta.index)

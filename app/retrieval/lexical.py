@@ -154,6 +154,25 @@ class LexicalIndex:
                 out.setdefault(key, []).append(i)
         return out
 
+    def in_sections(self, sections: list[tuple[str, str]]) -> list[str]:
+        """The ids of every chunk under these (file key, heading path) pairs."""
+        return [cid for f, h in dict.fromkeys(sections) for cid in self._pages.get(f, {}).get(h, [])]
+
+    def in_files(self, files: list[str]) -> list[str]:
+        """The ids of every chunk of these files (file keys)."""
+        return [cid for f in dict.fromkeys(files) for ids in self._pages.get(f, {}).values()
+                for cid in ids]
+
+    @cached_property
+    def _pages(self) -> dict[str, dict[str, list[str]]]:
+        """Chunk ids by file key, then heading path: a file's or a section's chunks without
+        a filtered read of the store, which costs several times a read by id."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for cid, row in zip(self.ids, self.row_of.tolist(), strict=True):
+            file, _, _, section, _ = self.rows[row]
+            out.setdefault(file, {}).setdefault(section, []).append(cid)
+        return out
+
     def query_stems(self, text: str) -> list[str]:
         """The stems of ``text``'s words that BM25 knows, misspelt words corrected first and
         function words ("how", "do", "I") left out: they only match headings that ask."""
