@@ -224,8 +224,10 @@ class ChromaIndex:
 
     # -- typed reads for search ---------------------------------------------------------------
     def nearest(self, vector: np.ndarray, n: int, files: list[str] | None = None,
-                among: list[str] | None = None) -> list[StoredChunk]:
-        """The ``n`` chunks nearest ``vector`` (best first); ``files`` restricts to those file keys.
+                among: list[str] | None = None) -> list[tuple[str, float]]:
+        """The ids of the ``n`` chunks nearest ``vector`` with their similarity (best first);
+        ``files`` restricts to those file keys. Only ids: reading a chunk's text and metadata
+        costs as much again, and few of the ``n`` are quoted (``scored`` reads those).
 
         ``among``: the ids of the chunks of ``files`` as the caller last saw them. A search
         among ids costs less than one filtered by file; when one of them is gone (another
@@ -238,15 +240,13 @@ class ChromaIndex:
         if files:
             where = {"file": files[0]} if len(files) == 1 else {"file": {"$in": list(files)}}
 
-        def run(col: Any, **within: Any) -> list[StoredChunk]:
+        def run(col: Any, **within: Any) -> list[tuple[str, float]]:
             res = col.query(query_embeddings=[vector.tolist()], n_results=n, **within,
-                            include=["documents", "metadatas", "distances"])
-            return [StoredChunk(cid, doc, ChunkMeta.of(meta), 1.0 - float(dist))
-                    for cid, doc, meta, dist in zip(res["ids"][0], res["documents"][0],
-                                                    res["metadatas"][0], res["distances"][0],
-                                                    strict=False)]
+                            include=["distances"])
+            return [(cid, 1.0 - float(dist))
+                    for cid, dist in zip(res["ids"][0], res["distances"][0], strict=False)]
 
-        def query(col: Any) -> list[StoredChunk]:
+        def query(col: Any) -> list[tuple[str, float]]:
             if files and among:
                 with contextlib.suppress(Exception):
                     return run(col, ids=among)

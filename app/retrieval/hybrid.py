@@ -18,11 +18,10 @@ import numpy as np
 from app.retrieval.lexical import LexicalIndex, fetch_rows, store_key
 from app.retrieval.term_index import TermIndex
 from app.retrieval.terms import Vocabulary
+from ingest.chroma import StoredChunk
 from ingest.chunk_meta import ChunkMeta
 from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
-
-Pool = dict[str, tuple[str, ChunkMeta, float]]  # chunk id: (text, metadata, similarity)
 
 RRF_K = 60
 CANDIDATES = 30
@@ -156,9 +155,8 @@ class Retriever:
             qvec = self.embed_query(query)
         n = min(CANDIDATES, len(snap.ids))
         found = self.store.nearest(qvec, n, files, snap.in_files(files) if files else None)
-        pool: Pool = {c.id: (c.text, c.meta, c.similarity) for c in found}
-        sims = {c.id: c.similarity for c in found}
-        fused: dict[str, float] = {c.id: 1.0 / (RRF_K + r + 1) for r, c in enumerate(found)}
+        sims = dict(found)
+        fused: dict[str, float] = {cid: 1.0 / (RRF_K + r + 1) for r, (cid, _) in enumerate(found)}
         allowed = set(files) if files else None
         self._fuse_lexical(fused, snap, query, n, allowed)
         for what in (subject,) if isinstance(subject, str) else subject:
@@ -170,9 +168,8 @@ class Retriever:
         while len(hits) < k and at < len(ranked):  # the text of the best only; once more
             best = ranked[at : at + k - len(hits)]  # if one was deleted meanwhile
             at += len(best)
-            self._read(pool, [cid for cid in best if cid not in pool], qvec)
-            hits += [Hit(c, pool[c][0], pool[c][1], fused[c], pool[c][2]) for c in best
-                     if c in pool]
+            hits += [Hit(c.id, c.text, c.meta, fused[c.id], sims.get(c.id, c.similarity))
+                     for c in self._ordered(best, qvec)]
         return hits
 
     @staticmethod
@@ -213,12 +210,10 @@ class Retriever:
         (their vectors only: the text of most of them is never quoted)."""
         sims.update(self.store.similarities([c for c in ids if c not in sims], qvec))
 
-    def _read(self, pool: Pool, ids: list[str], qvec: np.ndarray) -> None:
-        """Add chunks the dense search did not return to ``pool``, scored against ``qvec``."""
-        if not ids:
-            return
-        for c in self.store.scored(ids, qvec):
-            pool[c.id] = (c.text, c.meta, c.similarity)
+    def _ordered(self, ids: list[str], qvec: np.ndarray) -> list[StoredChunk]:
+        """These chunks (those still stored), in the order given."""
+        got = {c.id: c for c in self.store.scored(ids, qvec)}
+        return [got[cid] for cid in ids if cid in got]
 
     def neighbours(self, hits: list[Hit], qvec: np.ndarray, reach: int = NEIGHBOURS
                    ) -> list[Hit]:
