@@ -274,10 +274,12 @@ class ChromaIndex:
 
         return self.searching(get)
 
-    def in_file(self, file: str) -> list[StoredChunk]:
-        """Every chunk of one file (by file key), in no particular order."""
+    def in_file(self, file: str, ids: list[str] | None = None) -> list[StoredChunk]:
+        """Every chunk of one file (by file key), in no particular order. ``ids``: its chunk
+        ids as the caller last saw them, read by id (cheaper than a read filtered by file)."""
         def get(col: Any) -> list[StoredChunk]:
-            got = col.get(where={"file": file}, include=["documents", "metadatas"])
+            got = col.get(ids=ids, include=["documents", "metadatas"]) if ids else col.get(
+                where={"file": file}, include=["documents", "metadatas"])
             return [StoredChunk(cid, doc, ChunkMeta.of(meta)) for cid, doc, meta in zip(
                 got["ids"], got["documents"], got["metadatas"], strict=False)]
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from app.retrieval.hybrid import Hit
+from app.retrieval.lexical import LexicalIndex
 from ingest.chroma import StoredChunk
 from ingest.store import IndexStore
 
@@ -28,9 +29,12 @@ def _index(h: Hit | StoredChunk) -> int:
     return h.meta.index
 
 
-def pages(store: IndexStore, files: list[str]) -> dict[str, list[StoredChunk]]:
-    """Every chunk of each of ``files`` (file keys), in document order: one read a file."""
-    return {f: sorted(store.in_file(f), key=_index) for f in dict.fromkeys(files)}
+def pages(store: IndexStore, files: list[str], lexical: LexicalIndex
+          ) -> dict[str, list[StoredChunk]]:
+    """Every chunk of each of ``files`` (file keys), in document order: one read a file, by
+    the chunk ids ``lexical`` knows."""
+    return {f: sorted(store.in_file(f, lexical.in_files([f])), key=_index)
+            for f in dict.fromkeys(files)}
 
 
 def children(hit: Hit, page: list[StoredChunk]) -> list[Hit]:

@@ -37,7 +37,7 @@ class Listing(Kind):
         best two hits (each file read once)."""
         hits = found.hits[:2]
         extra = {**around(r, found), **term_passages(r, found, found.plan.terms[:2])}
-        page_of = pages(r.store, [h.file for h in hits])
+        page_of = pages(r.store, [h.file for h in hits], r.lexical)
         for h in hits:
             extra[f"children {h.id}"] = children(h, page_of[h.file])
         extra["named"] = named_sections(hits, found.plan.query, page_of, r.lexical.query_stems)
