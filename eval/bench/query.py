@@ -187,8 +187,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = p.parse_args(argv)
     res = run(args)
+    ratios = [f"{c}: opsqa ask / llama-index retrieve = "
+              f"{g['ask_extractive_median_ms'] / g['llama_index_median_ms']:.2f} (goal <= 1)"
+              for c, g in sorted(res["goals"].items()) if g["llama_index_median_ms"]]
     show("opsqa bench query: warm (ms)", res["warm"],
-         [f"modes: {', '.join(res['modes'])}; load avg {res['machine']['load_avg_1m']}"])
+         [f"modes: {', '.join(res['modes'])}; load avg {res['machine']['load_avg_1m']}",
+          *ratios])
     if res["cold"]:
         show("cold, fresh process (ms)", res["cold"],
              [f"opsqa ask / bare import = {res['cold_ratio']:.2f} (goal <= 0.5)"])
