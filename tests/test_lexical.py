@@ -319,3 +319,15 @@ def test_a_search_skips_the_chunks_another_process_removed_since_its_last_look(b
     # only BM25 still finds the removed chunk, and ranks it first: the next one takes its place
     rare = r.search("zorblatt", k=5)
     assert len(rare) == 5 and gone[1] not in {h.id for h in rare}
+
+
+def test_a_heading_defines_its_name_without_the_qualifier_in_brackets_at_its_end():
+    rows = [("a-0", "Ship the release as two stacks and switch traffic once checks pass.",
+             ChunkMeta(file="a", title="Releases", section="Releases > Blue Green Rollout "
+                                                                "(Alternative)")),
+            ("b-0", "Move a share of traffic at a time.",
+             ChunkMeta(file="b", title="Canary", section="Canary > Steps (v2) and checks"))]
+    snap = _build(rows, {})
+    assert [snap.ids[i] for i in snap.defining("blue green rollout")] == ["a-0"]
+    assert [snap.ids[i] for i in snap.defining("Blue Green Rollout (Alternative)")] == ["a-0"]
+    assert snap.defining("steps and checks") == []  # only a qualifier at the end goes

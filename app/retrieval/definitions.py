@@ -1,8 +1,12 @@
-"""The terms a passage defines (glossary items, "X is a ...", acronyms spelt out), for the term index."""
+"""The terms a passage defines (glossary items, "X is a ...", acronyms spelt out), for the term
+index, and the rows of the lexical index by what they define."""
 
 from __future__ import annotations
 
 import re
+
+from app.retrieval.snapshots import TermRow
+from app.retrieval.terms import content_words
 
 # "- Term: what it is" (a glossary item), "Term is/are/refers to ..." opening a paragraph.
 _GLOSSARY = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+`?([A-Za-z][\w .'/+-]{0,48}?)`?\s*(?::|\s[–—-])\s+\S",
@@ -34,4 +38,23 @@ def definienda(text: str) -> list[str]:
         ws = term.split()
         if 0 < len(ws) <= 5 and ws[0].lower() not in _NOT_TERMS and term not in out:
             out.append(term)
+    return out
+
+
+# "(Alternative)", "(recommended)", "(beta)" at a heading's end: how the section stands, not
+# part of the name it defines.
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def defined_by(rows: list[TermRow]) -> dict[tuple[str, ...], list[int]]:
+    """Rows (file, title, aliases, heading path, terms defined) by what they define: each term
+    their chunks define, and their own heading, with and without a qualifier in brackets at
+    its end ("App Of Apps Pattern (Alternative)" defines the pattern); keys are content words."""
+    out: dict[tuple[str, ...], list[int]] = {}
+    for i, (_, _, _, path, defines) in enumerate(rows):
+        heading = path.split(" > ")[-1]
+        names = {tuple(content_words(x))
+                 for x in (*defines.split("|"), heading, _QUALIFIER.sub("", heading))}
+        for key in names - {()}:
+            out.setdefault(key, []).append(i)
     return out

@@ -28,7 +28,7 @@ import numpy as np
 
 from app.retrieval import snapshots
 from app.retrieval.bm25 import bm25_matrix, by_id, sorted_ids
-from app.retrieval.definitions import definienda
+from app.retrieval.definitions import defined_by, definienda
 from app.retrieval.term_index import TermIndex
 from app.retrieval.terms import FUNCTION_WORDS, Vocabulary, content_words, stems, tokens
 from ingest.chunk_meta import ChunkMeta
@@ -145,14 +145,8 @@ class LexicalIndex:
 
     @cached_property
     def _defined(self) -> dict[tuple[str, ...], list[int]]:
-        """The rows by what they define: each term a row's chunks define, and its own heading
-        (content words), read once per index rather than once per question."""
-        out: dict[tuple[str, ...], list[int]] = {}
-        for i, r in enumerate(self.rows):
-            names = {tuple(content_words(x)) for x in (*r[4].split("|"), r[3].split(" > ")[-1])}
-            for key in names - {()}:
-                out.setdefault(key, []).append(i)
-        return out
+        """``defined_by`` of the rows, read once per index rather than once per question."""
+        return defined_by(self.rows)
 
     def in_sections(self, sections: list[tuple[str, str]]) -> list[str]:
         """The ids of every chunk under these (file key, heading path) pairs."""
