@@ -225,13 +225,11 @@ class ChromaIndex:
     # -- typed reads for search ---------------------------------------------------------------
     def nearest(self, vector: np.ndarray, n: int, files: list[str] | None = None,
                 among: list[str] | None = None) -> list[tuple[str, float]]:
-        """The ids of the ``n`` chunks nearest ``vector`` with their similarity (best first);
-        ``files`` restricts to those file keys. Only ids: reading a chunk's text and metadata
-        costs as much again, and few of the ``n`` are quoted (``scored`` reads those).
-
-        ``among``: the ids of the chunks of ``files`` as the caller last saw them. A search
-        among ids costs less than one filtered by file; when one of them is gone (another
-        process's ingest), the filtered search is done instead.
+        """The ids of the ``n`` chunks nearest ``vector`` with their similarity (best first),
+        within ``files`` (file keys) if given. Only ids: reading text and metadata costs as
+        much again, and few of the ``n`` are quoted (``scored`` reads those). ``among``: the
+        chunk ids of ``files`` as the caller last saw them, searched among (cheaper than a
+        filter by file) unless one is gone since (another process's ingest).
 
         Raises:
             IndexStoreError: the store cannot be read, even once reopened.
@@ -254,25 +252,15 @@ class ChromaIndex:
 
         return self.searching(query)
 
-    def scored(self, ids: list[str], vector: np.ndarray) -> list[StoredChunk]:
-        """These chunks (those still stored), each with its similarity to ``vector``."""
+    def scored(self, ids: list[str], vector: np.ndarray, text: bool = True
+               ) -> list[StoredChunk]:
+        """These chunks (those still stored), each with its similarity to ``vector``;
+        ``text=False`` reads their vectors alone (no text, default metadata)."""
         if not ids:
             return []
-        return self.searching(lambda col: _with_similarity(col.get(
-            ids=ids, include=["documents", "metadatas", "embeddings"]), vector))
-
-    def similarities(self, ids: list[str], vector: np.ndarray) -> dict[str, float]:
-        """Each of these chunks' similarity to ``vector`` (those still stored), from its
-        stored vector alone."""
-        if not ids:
-            return {}
-
-        def get(col: Any) -> dict[str, float]:
-            got = col.get(ids=ids, include=["embeddings"])
-            return {cid: float(np.dot(np.asarray(emb, dtype=np.float32), vector))
-                    for cid, emb in zip(got["ids"], got["embeddings"], strict=False)}
-
-        return self.searching(get)
+        include = ["documents", "metadatas", "embeddings"] if text else ["embeddings"]
+        return self.searching(lambda col: _with_similarity(col.get(ids=ids, include=include),
+                                                           vector))
 
     def in_file(self, file: str, ids: list[str] | None = None) -> list[StoredChunk]:
         """Every chunk of one file (by file key), in no particular order. ``ids``: its chunk
@@ -306,7 +294,9 @@ class ChromaIndex:
 
 
 def _with_similarity(got: Any, vector: np.ndarray) -> list[StoredChunk]:
-    return [StoredChunk(cid, doc, ChunkMeta.of(meta),
+    blank = [None] * len(got["ids"])
+    return [StoredChunk(cid, doc or "", ChunkMeta.of(meta),
                         float(np.dot(np.asarray(emb, dtype=np.float32), vector)))
-            for cid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
-                                           got["embeddings"], strict=False)]
+            for cid, doc, meta, emb in zip(got["ids"], got["documents"] or blank,
+                                           got["metadatas"] or blank, got["embeddings"],
+                                           strict=False)]

@@ -208,7 +208,8 @@ class Retriever:
     def _similar(self, sims: dict[str, float], ids: list[str], qvec: np.ndarray) -> None:
         """Add the similarity to ``qvec`` of the chunks among ``ids`` not yet in ``sims``
         (their vectors only: the text of most of them is never quoted)."""
-        sims.update(self.store.similarities([c for c in ids if c not in sims], qvec))
+        sims.update((c.id, c.similarity) for c in self.store.scored(
+            [c for c in ids if c not in sims], qvec, text=False))
 
     def _ordered(self, ids: list[str], qvec: np.ndarray) -> list[StoredChunk]:
         """These chunks (those still stored), in the order given."""
