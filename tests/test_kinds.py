@@ -448,3 +448,30 @@ Night sailings are enabled by the harbour master in the harbour file.
 """)
     a = bot.ask("How do I enable night sailings of the harbour ferry?")
     assert first_line(a.text).startswith("Night sailings are enabled"), a.text
+
+
+def test_how_long_something_may_be_is_answered_by_a_length(tmp_path):
+    """ "How long can X be?" asks a length as well as a duration: "80 characters" states it."""
+    bot = bot_over(tmp_path, "notes.md", "# Notes\n\nA note shows its title on its card. A note's "
+                   "title is cut off after 80 characters.\n")
+    a = bot.ask("How long can a note title be?")
+    assert not a.refused and "80 characters" in first_line(a.text), a.text
+
+
+def test_a_howto_leads_with_what_a_sentence_explains_over_bare_code(tmp_path):
+    """A code block no sentence leads into says nothing of what it does: it does not lead a
+    how-to over the sentence that says how it is done."""
+    bot = bot_over(tmp_path, "ferry.md", """# Ferry tickets
+
+## Gates
+
+1. Give the gate staff their role:
+
+```yaml
+ticket scanning role: gate staff
+```
+
+Ticket scanning is turned on by setting the scanner flag in the harbour file.
+""")
+    a = bot.ask("How do I turn on ticket scanning at the gate?")
+    assert a.text.startswith("Ticket scanning is turned on"), a.text

@@ -48,6 +48,9 @@ _UNIT = r"(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|
     r"months?|years?)\b"
 _DURATION = re.compile(rf"\d\s*{_UNIT}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                        rf"twelve|thirty|sixty|a|an)\s+{_UNIT}", re.I)
+# "how long can a name be?": a length, in characters, bytes or lines, answers it too.
+_LENGTH = re.compile(r"\d\s*(?:characters?|chars?|bytes?|[kmgt]i?b|lines?|words?|digits?)\b",
+                     re.I)
 # "for seven winters", "for three minor releases": a count of anything after "for" is a span.
 _SPAN = re.compile(r"\bfor\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twelve|"
                    r"several|many)\s+(?:\w+\s+)?\w+s\b", re.I)
@@ -60,8 +63,9 @@ NEAR = 0.8  # a group this close to the best could answer: one of them must hold
 
 def _holds(text: str, question: str, words: bool = False) -> bool:
     """Whether ``text`` holds the kind of fact ``question`` asks for: a name for "who", a
-    date or version for "when", a default for "what is the default", else a number (with
-    ``words``, an amount in words too: "every three minutes")."""
+    date or version for "when", a default for "what is the default", a duration or a length
+    for "how long", else a number (with ``words``, an amount in words too: "every three
+    minutes")."""
     if _WHEN.search(question):
         return bool(_DATE.search(text) or _NUMBER.search(text))
     if _WHO.match(question):
@@ -69,7 +73,7 @@ def _holds(text: str, question: str, words: bool = False) -> bool:
     if _DEFAULT.search(question):
         return bool(_DEFAULT.search(text))
     if _HOW_LONG.search(question):  # a duration, not any number
-        return bool(_DURATION.search(text) or _SPAN.search(text)) or (
+        return bool(_DURATION.search(text) or _SPAN.search(text) or _LENGTH.search(text)) or (
             words and bool(_FOREVER.search(text)))
     if _HOW_OFTEN.search(question) and _EVERY.search(text):
         return True
