@@ -11,6 +11,7 @@ from app.answer.kinds.base import Candidates, Kind
 from app.retrieval.terms import content_words
 
 ACTION = 0.06  # a group holding the action a how-to asks for
+BARE_CODE = 0.05  # code no sentence leads into (0.15 with a lead-in; none at all lost a question)
 
 
 @lru_cache(maxsize=256)
@@ -37,13 +38,16 @@ class Howto(Kind):
         return ws[1:] if len(ws) > 1 else ws
 
     def bonus(self, g: Group, c: Candidates) -> float:
-        """An instruction: code (more with a "To <do X>" lead-in), numbered steps, or a
-        lead-in quoted with what it leads into; more where it does what is asked ("enable"
+        """An instruction: code (more with a "To <do X>" lead-in, little with none: a block no
+        sentence explains does not say what it does), numbered steps, or a lead-in quoted
+        with what it leads into; more where it does what is asked ("enable"
         in "how do I enable X?": "X can be enabled with ...")."""
         return self._shape(g) + (ACTION if _action(c.plan.text) in g.stems else 0.0)
 
     def _shape(self, g: Group) -> float:
         if g.shape == "code":
+            if g.units[0].kind == "code":
+                return BARE_CODE
             return 0.15 + (0.1 if g.purpose else 0.0)
         if g.shape == "list":
             return 0.12 if g.steps else 0.0
