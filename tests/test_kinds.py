@@ -475,3 +475,15 @@ Ticket scanning is turned on by setting the scanner flag in the harbour file.
 """)
     a = bot.ask("How do I turn on ticket scanning at the gate?")
     assert a.text.startswith("Ticket scanning is turned on"), a.text
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("What are widgets in the dashboard?", "definition"),  # one of the documents' terms
+    ("What are the widgets in the dashboard?", "list"),  # "the ...": which ones
+    ("What are the kinds of widget?", "list"),
+])
+def test_what_a_term_is_in_a_context_is_asked_what_it_is(small_bot, question, kind):
+    """ "What are X in Y?" asks what X are when X is one of the documents' terms; a context
+    does not make it a list question."""
+    assert small_bot.question_kind(question) == kind
+

@@ -16,6 +16,7 @@ from app.answer.grammar import (
     LIST,
     PLURAL_ASKED,
     Grammar,
+    head,
     second_question,
     sides_of,
     subject_of,
@@ -25,7 +26,7 @@ from app.answer.kinds import classify
 from app.answer.kinds.base import Kind
 from app.answer.plan import Plan
 from app.retrieval.term_index import Term, TermIndex
-from app.retrieval.terms import STOPWORDS, tokens
+from app.retrieval.terms import STOPWORDS, content_words, tokens
 
 __all__ = ["plan_question"]
 
@@ -60,14 +61,17 @@ ONE_OF = re.compile(r"\bwhich\s+(?:(?:[\w.-]+\s+){0,3}?[\w.-]*(?:[^s\W]|ss|us|is
                     r"(?:is|was|does|did|has|takes|wins|applies|comes)\b", re.I)
 
 
-def _listy(q: str, subject: str, plural: bool) -> bool:
+def _listy(q: str, subject: str, plural: bool, named: bool = False) -> bool:
     """"What are X?" asks what X are, unless X is narrowed ("the limitations of Y") or the
     question asks which of several things ("which", "what tools does X use"); "which" of one
-    thing, by a singular noun and verb, asks for that one ("in which release was ...?")."""
+    thing, by a singular noun and verb, asks for that one ("in which release was ...?").
+    X set in a context ("exemplars in Y") is still asked what it is when ``named``: X is one
+    of the documents' terms."""
     if not plural and ONE_OF.search(q) and not re.search(r"\b(?:are|were|list)\b", q, re.I):
         return False
+    narrowed = bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
     return plural or bool(LIST.search(q)) and (
-        not subject or bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
+        not subject or narrowed and not named
         or bool(re.search(r"\bwhich\b|\bwhat\s+are\s+the\s+(?:[\w-]+\s+)*[\w-]+s\W*$", q, re.I)))
 
 
@@ -84,8 +88,11 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     plural = bool(PLURAL_ASKED.search(body))
     sides = _sides(body, plural, found, previous)
     subject = "" if sides else subject_of(body)
-    grammar = Grammar(body, subject, sides, _listy(body, subject, plural), plural, n_words,
-                      bool(rewritten))
+    # "What are exemplars in Y?" asks what they are; "what are the options for Y?" which.
+    named = bool(subject) and not re.search(r"\b(?:is|are|were)\s+the\b", body, re.I) and \
+        tuple(content_words(head(subject))) in {t.key for t in found}
+    grammar = Grammar(body, subject, sides, _listy(body, subject, plural, named), plural,
+                      n_words, bool(rewritten))
     kind = classify(grammar)
     subject = kind.subject(grammar)
     if rewritten and kind.defines and FOLLOW_UP.search(subject):
