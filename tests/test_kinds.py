@@ -487,3 +487,21 @@ def test_what_a_term_is_in_a_context_is_asked_what_it_is(small_bot, question, ki
     does not make it a list question."""
     assert small_bot.question_kind(question) == kind
 
+
+def test_a_label_at_the_top_of_a_section_does_not_define_its_subject(tmp_path):
+    """A status label under a heading ("Current Status: Stable") says nothing of what the
+    section's subject is: the first claim of the section does."""
+    bot = bot_over(tmp_path, "gates.md", """# Ticket gates
+
+## Scanner
+
+*Current Status: Stable (Since v2.0)*
+
+This part reads the code on each ticket at the gate and opens the barrier when it is valid.
+
+## Barriers
+
+Barriers close after each passenger has gone through.
+""")
+    a = bot.ask("What is the Scanner?")
+    assert first_line(a.text).startswith("This part reads the code"), a.text

@@ -128,5 +128,17 @@ def runs_on(u: Unit) -> bool:
     return u.lead and (u.text.endswith(":") or not u.text.endswith(CLOSED))
 
 
+_JOINING = frozenset({"and", "for", "the", "with", "from", "into", "via"})
+
+
+def label(u: Unit) -> bool:
+    """A label rather than a claim ("Beta Feature (Since v3.3)", "Current Status: Stable"): a
+    sentence with no full stop whose words are all capitalised but for a joining word."""
+    if u.kind != "sentence" or u.text.rstrip().endswith((".", "!", "?")):
+        return False
+    named = re.findall(r"[A-Za-z]{3,}", u.text)
+    return bool(named) and all(w[0].isupper() or w in _JOINING for w in named)
+
+
 def block_units(units: list[Unit], block: int) -> list[Unit]:
     return [u for u in units if u.block == block]

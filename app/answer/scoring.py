@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.answer.grammar import head
-from app.answer.passages import Unit
+from app.answer.passages import Unit, label
 from app.retrieval.hybrid import Hit
 from app.retrieval.term_index import TermIndex
 from app.retrieval.terms import content_words, words
@@ -171,7 +171,8 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
     wanted = [content_words(n) for n in _names(subject)]
     for name in (u.hit.section.split(" > ")[-1] if u.hit.section else "", u.hit.title):
         if name and content_words(name) in wanted:
-            first = next((x for x in units if x.hit is u.hit and x.kind != "code"), None)
+            first = next((x for x in units if x.hit is u.hit and x.kind != "code"
+                          and not label(x)), None)
             if first is not None and first.pos == u.pos:
                 return 1
     return 0
