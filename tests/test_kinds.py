@@ -505,3 +505,13 @@ Barriers close after each passenger has gone through.
 """)
     a = bot.ask("What is the Scanner?")
     assert first_line(a.text).startswith("This part reads the code"), a.text
+
+
+def test_its_things_are_a_list_of_the_chats_topic(small_bot):
+    """ "What are its use cases?" asks for the use cases of what the chat is about, as "What are
+    the use cases of X?" does: a list, not what X is."""
+    chat = small_bot.conversation()
+    chat.ask("What is a widget?")
+    assert small_bot.question_kind("What are its kinds?") == "list"
+    a = chat.ask("And what are its kinds?")
+    assert "- gauge" in a.text and not first_line(a.text).startswith("A widget is"), a.text

@@ -69,7 +69,9 @@ def _listy(q: str, subject: str, plural: bool, named: bool = False) -> bool:
     of the documents' terms."""
     if not plural and ONE_OF.search(q) and not re.search(r"\b(?:are|were|list)\b", q, re.I):
         return False
-    narrowed = bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do)\b", subject, re.I))
+    # "its use cases" are the use cases of what the chat is about, as "use cases of X" are.
+    narrowed = bool(re.search(r"\b(?:of|for|in|on|with|to|that|does|do|its|their)\b", subject,
+                              re.I))
     return plural or bool(LIST.search(q)) and (
         not subject or narrowed and not named
         or bool(re.search(r"\bwhich\b|\bwhat\s+are\s+the\s+(?:[\w-]+\s+)*[\w-]+s\W*$", q, re.I)))
