@@ -515,3 +515,21 @@ def test_its_things_are_a_list_of_the_chats_topic(small_bot):
     assert small_bot.question_kind("What are its kinds?") == "list"
     a = chat.ask("And what are its kinds?")
     assert "- gauge" in a.text and not first_line(a.text).startswith("A widget is"), a.text
+
+
+def test_only_the_opening_of_a_subjects_document_defines_it(tmp_path):
+    """The first sentence of a document named by the subject says what it is; the first
+    sentence of each later section ("An administrator can turn it off ...") does not."""
+    bot = bot_over(tmp_path, "scanner.md", """---
+title: Scanner
+---
+# Scanner
+
+This part reads the code on each ticket at the gate and opens the barrier when it is valid.
+
+## Turning it off
+
+An administrator can turn the scanner off at any time from the gate file.
+""")
+    a = bot.ask("What is the scanner?")
+    assert first_line(a.text).startswith("This part reads the code"), a.text

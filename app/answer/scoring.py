@@ -169,7 +169,10 @@ def defining(u: Unit, subject: str, units: list[Unit]) -> int:
             if name == subject and not text.rstrip().endswith("?"):
                 return 1  # "X combines ...": what X does
     wanted = [content_words(n) for n in _names(subject)]
-    for name in (u.hit.section.split(" > ")[-1] if u.hit.section else "", u.hit.title):
+    # The opening of the subject's own section, or of its document: not of each section in it.
+    opening = u.hit.meta.index == 0 or " > " not in u.hit.section
+    own_heading = u.hit.section.split(" > ")[-1] if u.hit.section else ""
+    for name in (own_heading, u.hit.title if opening else ""):
         if name and content_words(name) in wanted:
             first = next((x for x in units if x.hit is u.hit and x.kind != "code"
                           and not label(x)), None)
