@@ -533,3 +533,12 @@ An administrator can turn the scanner off at any time from the gate file.
 """)
     a = bot.ask("What is the scanner?")
     assert first_line(a.text).startswith("This part reads the code"), a.text
+
+
+def test_the_singular_of_a_plural_acronym_is_a_word_of_the_documents(tmp_path):
+    """Documents that write "SDKs" know "SDK" (the stemmer keeps the "s" of a word with no
+    vowel): a question naming one is answered, not refused as naming something unknown."""
+    bot = bot_over(tmp_path, "gateway.md", "# Gateway\n\nClient SDKs send their metrics to the "
+                   "gateway over HTTP; set GATEWAY_URL in their environment to point them at it.\n")
+    a = bot.ask("How do I point an SDK at the gateway?")
+    assert not a.refused and "GATEWAY_URL" in a.text, a.note

@@ -104,7 +104,7 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
         # A misspelling of a word the documents use is known; a common word is never read
         # as one (as when the question is fixed for search: "steering" is not "seeing").
         fixed = w in lexical.vocab.words or (pieces(w) > 1 and lexical.vocab.correct(w))
-        if fixed or stem(w) in lexical.stem_ids or _compound(raw, lexical):
+        if fixed or _stem_known(w, lexical) or _compound(raw, lexical):
             known_w += 1.0
             continue
         unknown.append(w)
@@ -120,6 +120,13 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
     coverage = known_w / (known_w + unknown_w)
     # Words the documents have never seen are the part of a question they cannot answer.
     return Evidence(dense * coverage, dense, coverage, unknown, names)
+
+
+def _stem_known(w: str, lexical: LexicalIndex) -> bool:
+    """Whether the documents use ``w``, or its plural or singular: the stemmer leaves the
+    "s" on a word with no vowel ("SDKs", "CRDs"), so "SDK" would be unknown beside them."""
+    forms = (w, w + "s", w[:-1] if w.endswith("s") else w)
+    return any(stem(f) in lexical.stem_ids for f in forms)
 
 
 def _compound(raw: str, lexical: LexicalIndex) -> bool:
