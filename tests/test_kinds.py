@@ -542,3 +542,16 @@ def test_the_singular_of_a_plural_acronym_is_a_word_of_the_documents(tmp_path):
                    "gateway over HTTP; set GATEWAY_URL in their environment to point them at it.\n")
     a = bot.ask("How do I point an SDK at the gateway?")
     assert not a.refused and "GATEWAY_URL" in a.text, a.note
+
+
+@pytest.mark.parametrize("question,topic", [
+    ("How do I enable the web terminal?", ["web", "terminal"]),  # "I" then the verb
+    ("how to configure sync waves", ["sync", "waves"]),
+    ("How do the SNMP and blackbox exporters know which targets to probe?",
+     ["SNMP", "blackbox", "exporters", "know", "targets", "probe"]),  # the subject first
+    ("Show me an example of a recording rule", ["recording", "rule"]),
+])
+def test_a_howtos_topic_drops_the_verb_only_where_the_verb_comes_first(question, topic):
+    """What a later "that" refers to: "how do I <verb> X" is about X, but "how do the X and
+    Y <verb>" names X and Y before its verb, and "an example of X" has no verb to drop."""
+    assert kinds.BY_NAME["howto"].topic_words(question) == topic

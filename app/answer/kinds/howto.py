@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from app.answer.choose import Budget
@@ -11,6 +12,7 @@ from app.answer.kinds.base import Candidates, Kind
 from app.retrieval.terms import content_words
 
 ACTION = 0.06  # a group holding the action a how-to asks for
+_DOER = re.compile(r"\W*(?:i|we|you|one)\b", re.I)  # "how do I ...": the verb comes next
 BARE_CODE = 0.05  # code no sentence leads into (0.15 with a lead-in; none at all lost a question)
 
 
@@ -33,9 +35,15 @@ class Howto(Kind):
         return bool(HOWTO.search(g.text) or (HOWTO_ONE.search(g.text) and not g.plural))
 
     def topic_words(self, q: str) -> list[str]:
-        """"how do I <verb> X": X is what it is about."""
-        ws = super().topic_words(HOWTO.sub(" ", q))
-        return ws[1:] if len(ws) > 1 else ws
+        """"how do I <verb> X", "how to <verb> X": X is what it is about; "how do the X and
+        Y <verb> ...": X and Y are (the verb comes after them)."""
+        m = HOWTO.search(q)
+        if m is None:
+            return super().topic_words(q)
+        rest = q[m.end():]
+        ws = super().topic_words(rest)
+        verb_first = m.group().lower().endswith("to") or bool(_DOER.match(rest))
+        return ws[1:] if len(ws) > 1 and verb_first else ws
 
     def bonus(self, g: Group, c: Candidates) -> float:
         """An instruction: code (more with a "To <do X>" lead-in, little with none: a block no
