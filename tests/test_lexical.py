@@ -331,3 +331,13 @@ def test_a_heading_defines_its_name_without_the_qualifier_in_brackets_at_its_end
     assert [snap.ids[i] for i in snap.defining("blue green rollout")] == ["a-0"]
     assert [snap.ids[i] for i in snap.defining("Blue Green Rollout (Alternative)")] == ["a-0"]
     assert snap.defining("steps and checks") == []  # only a qualifier at the end goes
+
+
+def test_the_first_search_looks_at_the_store_however_rarely_it_checks(bot):
+    """A retriever that checks the store for changes rarely still reads it for its first
+    search, whatever the host's uptime (the monotonic clock starts at boot)."""
+    from app import Assistant
+
+    other = Assistant.open(index_dir=bot.settings.index_dir, auto_ingest=False)
+    other.retriever.check_every = 1e12  # longer than any host has been up
+    assert other.retriever.search("GitOps", k=3)

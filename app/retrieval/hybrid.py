@@ -62,7 +62,7 @@ class Retriever:
         self.check_every = check_every
         self._lock = threading.Lock()
         self._gen = -1
-        self._checked = 0.0
+        self._checked = float("-inf")  # the first search looks, however long the host has been up
         self._epoch = 0
         self._snap = LexicalIndex.empty()
         self.saved = store.index_dir / "lexical"  # snapshots shared by processes on this host
