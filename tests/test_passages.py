@@ -132,3 +132,12 @@ def test_a_pointer_to_another_page_is_not_a_claim():
               "For details, see the reference.", "To learn more about tabs, see Tabs."):
         assert ABOUT_TEXT.match(s), s
     assert not ABOUT_TEXT.match("Seeding the cache takes a minute.")
+
+
+def test_a_glossary_written_as_paragraphs_defines_its_terms():
+    """ "Checkpoint: An object that ..." as a paragraph of its own is a glossary entry; a note
+    or a numbered case set as a label is not."""
+    text = ("Checkpoint: An object that groups validations.\n\nBatch Definition: A configuration "
+            "for how data is divided.\n\nNote: The order matters.\n\nCase 1: A run without "
+            "data.\n\nWARNING: The store is shared.")
+    assert definienda(text) == ["Checkpoint", "Batch Definition"]

@@ -14,6 +14,11 @@ _GLOSSARY = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+`?([A-Za-z][\w .'/+-]{0,48}
 _DEFINES = re.compile(r"^((?:(?:The|An?)\s+[\w.+-]+|[A-Z][\w.+-]*)(?:\s+[\w.+-]+){0,3}?)"
                       r"(?:\s+\([^)]{1,60}\))?\s+(?:is|are|refers\s+to|means|stands\s+for)\s+"
                       r"(?:an?|the|one|a\s+set)\b", re.M)
+# A glossary written as paragraphs: "Checkpoint: An object that ...", a name then what it is.
+_GLOSSARY_PARAGRAPH = re.compile(r"^`?([A-Z][\w .'/+-]{0,48}?)`?:\s+(?:An?|The|One)\s+\S", re.M)
+# ... but not a note or warning set as a label ("Note: The ..."), nor "Case 1:", "Figure 2:".
+_LABELS = frozenset(["note", "notes", "tip", "warning", "caution", "important", "todo", "info",
+                     "hint", "danger", "example", "remember", "attention"])
 _NOT_TERMS = frozenset(["this", "that", "these", "those", "it", "they", "there", "here", "each",
                         "all", "some", "any", "both", "such", "what", "which", "who", "one",
                         "other", "another"])
@@ -24,10 +29,11 @@ _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,9}s?)\s+\(([A-Z][\w-]*(?:[ -][\w-]+){
 
 
 def definienda(text: str) -> list[str]:
-    """The terms a passage defines: glossary items ("- Drift: when ..."), paragraphs that
-    open by saying what something is ("An exporter is a ..."), and acronyms spelt out, at most
-    five words each."""
+    """The terms a passage defines: glossary items ("- Drift: when ...", or a paragraph
+    "Checkpoint: An object that ..."), paragraphs that open by saying what something is ("An
+    exporter is a ..."), and acronyms spelt out, at most five words each."""
     found = [m.group(1) for m in _GLOSSARY.finditer(text)] + \
+        [t for m in _GLOSSARY_PARAGRAPH.finditer(text) if _glossary_name(t := m.group(1))] + \
         [m.group(1) for m in _DEFINES.finditer(text)] + \
         [m.group(1) for m in _ACRONYM.finditer(text)
          if [w[0].upper() for w in re.split(r"[ -]+", m.group(2))][: len(m.group(1))]
@@ -39,6 +45,11 @@ def definienda(text: str) -> list[str]:
         if 0 < len(ws) <= 5 and ws[0].lower() not in _NOT_TERMS and term not in out:
             out.append(term)
     return out
+
+
+def _glossary_name(term: str) -> bool:
+    """Whether a paragraph's "X:" names a term: not a label, not numbered, not all capitals."""
+    return term.lower() not in _LABELS and not re.search(r"\d", term) and not term.isupper()
 
 
 # "(Alternative)", "(recommended)", "(beta)" at a heading's end: how the section stands, not

@@ -18,8 +18,9 @@ import numpy as np
 
 log = logging.getLogger("app.retrieval.lexical")
 
-FORMAT = 7  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
-# 5: the terms each chunk defines; 6: full heading paths; 7: acronyms spelt out
+FORMAT = 8  # 2: surface words, stemmed for BM25, headers weighted; 3, 4: camelCase parts;
+# 5: the terms each chunk defines; 6: full heading paths; 7: acronyms spelt out; 8: glossary
+# paragraphs ("Checkpoint: An object that ...")
 KEEP_SAVED = 2  # snapshots kept on disk per index folder
 
 TermRow = tuple[str, str, str, str, str]  # (file key, title, aliases, heading path, defines)
