@@ -22,7 +22,9 @@ _VARIABLE = re.compile(r"\{\{\s*[\w.]+\s*\}\}")  # a template variable: {{versio
 _ADMONITION = re.compile(r"^(\s*)(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+\"([^\"]*)\")?\s*$")
 _TAB = re.compile(r"^(\s*)===[+!]?\s+\"([^\"]*)\"\s*$")
 _COLONS = re.compile(r"^\s*:::+\s*([\w-]*)\s*(.*)$")
-_ALERT = re.compile(r"^(\s*>\s*)\[!(?:NOTE|TIP|IMPORTANT|WARNING|CAUTION|INFO|DANGER)\][ \t]*", re.I)
+# The kinds of note documents set apart ("> [!WARNING]", "Note: ..."), lower-case.
+ALERT_KINDS = ("note", "tip", "important", "warning", "caution", "info", "danger")
+_ALERT = re.compile(rf"^(\s*>\s*)\[!(?:{'|'.join(ALERT_KINDS)})\][ \t]*", re.I)
 _INCLUDE = re.compile(r"\{!.*?!\}")
 _SNIPPET = re.compile(r"^\s*-{2}8<-{2}.*$")
 # Images go anyway; removing them first also drops the ones the parser would not accept as

@@ -7,6 +7,7 @@ import re
 
 from app.retrieval.snapshots import TermRow
 from app.retrieval.terms import content_words
+from ingest.site_syntax import ALERT_KINDS
 
 # "- Term: what it is" (a glossary item), "Term is/are/refers to ..." opening a paragraph.
 _GLOSSARY = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+`?([A-Za-z][\w .'/+-]{0,48}?)`?\s*(?::|\s[–—-])\s+\S",
@@ -17,8 +18,7 @@ _DEFINES = re.compile(r"^((?:(?:The|An?)\s+[\w.+-]+|[A-Z][\w.+-]*)(?:\s+[\w.+-]+
 # A glossary written as paragraphs: "Checkpoint: An object that ...", a name then what it is.
 _GLOSSARY_PARAGRAPH = re.compile(r"^`?([A-Z][\w .'/+-]{0,48}?)`?:\s+(?:An?|The|One)\s+\S", re.M)
 # ... but not a note or warning set as a label ("Note: The ..."), nor "Case 1:", "Figure 2:".
-_LABELS = frozenset(["note", "notes", "tip", "warning", "caution", "important", "todo", "info",
-                     "hint", "danger", "example", "remember", "attention"])
+_LABELS = frozenset([*ALERT_KINDS, "notes", "todo", "hint", "example", "remember", "attention"])
 _NOT_TERMS = frozenset(["this", "that", "these", "those", "it", "they", "there", "here", "each",
                         "all", "some", "any", "both", "such", "what", "which", "who", "one",
                         "other", "another"])
