@@ -125,8 +125,7 @@ def _clause_evidence(text: str, dense: float, lexical: LexicalIndex,
 def _stem_known(w: str, lexical: LexicalIndex) -> bool:
     """Whether the documents use ``w``, or its plural or singular: the stemmer leaves the
     "s" on a word with no vowel ("SDKs", "CRDs"), so "SDK" would be unknown beside them."""
-    forms = (w, w + "s", w[:-1] if w.endswith("s") else w)
-    return any(stem(f) in lexical.stem_ids for f in forms)
+    return any(stem(f) in lexical.stem_ids for f in {w, w + "s", w.removesuffix("s")})
 
 
 def _compound(raw: str, lexical: LexicalIndex) -> bool:
