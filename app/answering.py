@@ -62,6 +62,7 @@ def answer_turn(bot: Assistant, question: str, previous: Plan | None, mode: str 
     extra = more_passages(r, found)
     timings["retrieve_ms"] = _ms(t0)
     comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
+    found.plan.cited = tuple(dict.fromkeys(h.file for h in comp.sources))
     if decide(found.plan, found.evidence, r.lexical, threshold, comp.defined):
         return _refusal(bot, q, answerer.name, found, timings, t0, previous, k), found.plan
     answer = answerer.answer(_cited(q, comp, found, timings, k))

@@ -555,3 +555,31 @@ def test_a_howtos_topic_drops_the_verb_only_where_the_verb_comes_first(question,
     """What a later "that" refers to: "how do I <verb> X" is about X, but "how do the X and
     Y <verb>" names X and Y before its verb, and "an example of X" has no verb to drop."""
     assert kinds.BY_NAME["howto"].topic_words(question) == topic
+
+
+def test_a_follow_up_reads_the_earlier_answers_document_first(tmp_path):
+    """ "What supplies does it use?" after "What is the night watch?" asks about the night
+    watch the chat is about: the earlier answer's document answers it, not a document that
+    only shares the follow-up's own words ("supplies", "use")."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "lighthouse.md").write_text(
+        "# Lighthouse keeping\n\nThe night watch is the lighthouse keeper's shift from dusk to "
+        "dawn, spent tending the lamp.\n\n## Oil\n\nEach night watch burns about two litres "
+        "of lamp oil.\n", encoding="utf-8")
+    (docs / "harbour.md").write_text(
+        "# Harbour crews\n\nA harbour crew works in shifts.\n\n## Supplies\n\nThe supplies a "
+        "crew uses are rope, flares and a radio. Every crew uses the supplies it signs for at "
+        "the harbour office.\n\n## Spare supplies\n\nSpare supplies a crew may use are kept "
+        "in the boat shed.\n\n## Supplies at sea\n\nAt sea a crew uses the supplies in its "
+        "locker.\n", encoding="utf-8")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
+    bot.ingest([docs])
+    chat = bot.conversation()
+    first = chat.ask("What is the night watch?")
+    assert first.sources[0].title == "Lighthouse keeping", first.text
+    a = chat.ask("What supplies does it use?")
+    assert a.sources[0].title == "Lighthouse keeping" and "lamp oil" in a.text, a.text
+    # a new topic named without referring back is not read from the earlier answer's document
+    b = chat.ask("What about harbour crews?")
+    assert {b.sources[i].title for i, _ in b.used} == {"Harbour crews"}, b.text

@@ -12,6 +12,8 @@ from app.answer.questions import plan_question
 from app.errors import IndexStoreError
 from app.retrieval.hybrid import Hit, Retriever
 
+EARLIER = 3  # a follow-up reads this many passages of the earlier answer's documents first
+
 
 @dataclass
 class Found:
@@ -40,6 +42,9 @@ def gather(r: Retriever, question: str, previous: Plan | None, k: int,
     plan = plan_question(fix(question), r.terms, previous)
     qvec = r.embed_query(plan.query)
     hits = r.search(plan.query, k=k, qvec=qvec, subject=plan.seeks)
+    if plan.after:  # "that install": what the earlier answer quoted is read first
+        first = r.search(plan.query, k=EARLIER, files=list(plan.after), qvec=qvec)
+        hits = first + [h for h in hits if all(h.id != f.id for f in first)]
     return Found(plan, qvec, hits, weigh_evidence(plan, hits, r.lexical, r.encoder.count_pieces))
 
 

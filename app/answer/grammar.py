@@ -65,10 +65,11 @@ TWO_SUBJECTS = re.compile(
 SECOND = re.compile(
     r"^(?P<a>.*?\w.*?)\s*,?\s+and\s+(?P<b>(?:what|which|how|why|when|where|who|is|are|does|do|"
     r"did|can|could|should|would|will)\b.*?\w.*?)\s*[?.!]*$", re.I)
-# Words that refer back to the previous turn's topic.
-FOLLOW_UP = re.compile(
-    r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b|"
-    r"^\W*(?:and|also|what about|how about|then)\b", re.I)
+# Words that refer back to the previous turn's topic: a word that stands for it ("that
+# install"), or an opening that goes on from it ("What about X?", which may name a new one).
+REFERS = re.compile(
+    r"\b(?:it|its|it's|they|them|their|this|that|these|those|there|such|one|both|each)\b", re.I)
+FOLLOW_UP = re.compile(rf"{REFERS.pattern}|^\W*(?:and|also|what about|how about|then)\b", re.I)
 # Qualifiers that end the phrase a question is about ("X in the CLI", "X according to ...",
 # "the X you need").
 _TAIL = re.compile(

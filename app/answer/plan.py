@@ -22,6 +22,8 @@ class Plan:
     topic: str = ""  # what this turn is about, for the next one to refer back to
     rewritten: str = ""  # a follow-up with the earlier topic added
     second: str = ""  # a second question asked in the same one ("..., and can I change it?")
+    cited: tuple[str, ...] = ()  # the files its answer quoted, for a follow-up to read first
+    after: tuple[str, ...] = ()  # a follow-up's: the files the earlier answer quoted
 
     @property
     def seeks(self) -> str | tuple[str, ...]:
