@@ -103,7 +103,7 @@ def plan_question(q: str, terms: TermIndex, previous: Plan | None = None) -> Pla
     plan = Plan(text=q, kind=kind, subject=subject, sides=sides, terms=found,
                 rewritten=rewritten, second="" if sides else second_question(body))
     # A follow-up reads what the earlier answer quoted first, unless it names a new topic
-    # of its own without referring back ("What about DataOps tools?").
+    # of its own without referring back ("What about the queue's limits?").
     if rewritten and previous is not None and (not found or REFERS.search(q)):
         plan.after = previous.cited
     plan.topic = _topic(q, kind, subject, sides, found) if not rewritten or found or subject \
