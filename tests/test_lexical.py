@@ -341,3 +341,29 @@ def test_the_first_search_looks_at_the_store_however_rarely_it_checks(bot):
     other = Assistant.open(index_dir=bot.settings.index_dir, auto_ingest=False)
     other.retriever.check_every = 1e12  # longer than any host has been up
     assert other.retriever.search("GitOps", k=3)
+
+
+def test_a_chunk_the_encoder_is_sure_of_leads_whatever_words_it_shares(tmp_path):
+    """A question in other words than its page's: the passage far nearer in meaning than any
+    other leads the search, not one that only repeats the question's words."""
+    from app import Assistant
+    from app.retrieval import hybrid
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in {
+        "restart.md": "# Restart policy\n\nWhen the daemon exits with an error, the supervisor "
+                      "relaunches it within five seconds.\n",
+        "crashes.md": "# Crash reports\n\nCrash reports are files. Make a crash report by hand "
+                      "with the report command; reports of crashes come back by mail.\n",
+        "itself.md": "# The config file\n\nThe config file itself is plain text. Make changes to "
+                     "the file itself and they come back on the next read.\n",
+        "back.md": "# Backups\n\nBack up the data before you make changes, so the data can come "
+                   "back after a mistake.\n",
+    }.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    bot = Assistant.open(index_dir=tmp_path / "index", auto_ingest=False)
+    bot.ingest([docs])
+    hits = bot.search_hits("How do I make the daemon come back by itself after it crashes?", k=4)
+    assert hits[0].title == "Restart policy", [(h.title, h.dense) for h in hits]
+    assert hits[0].dense - max(h.dense for h in hits[1:]) >= hybrid.DENSE_LEAD

@@ -24,6 +24,10 @@ from ingest.embedding import Encoder
 from ingest.store import IndexStore, file_key
 
 RRF_K = 60
+# A chunk whose similarity to the question beats every other's by this much leads, whatever
+# words it shares: reciprocal ranks alone would bury it under chunks both rankings hold
+# (a question asked in other words than the page's: "who started it?" for "begun by").
+DENSE_LEAD = 0.1
 CANDIDATES = 30
 DEFINING_MAX = 40  # passages defining a subject that are read to rank them
 DEFINING_WEIGHT = 2.0  # the defining passages count twice in the fusion
@@ -162,6 +166,8 @@ class Retriever:
         for what in (subject,) if isinstance(subject, str) else subject:
             if what:  # a third ranking: the passages that define the subject, by similarity
                 self._fuse_defining(fused, sims, snap, what, n, allowed, qvec)
+        if len(found) > 1 and found[0][1] - found[1][1] >= DENSE_LEAD:
+            fused[found[0][0]] = max(fused.values()) + 1e-6  # the encoder is sure: it leads
         ranked = sorted(fused, key=lambda c: (-fused[c], c))
         hits: list[Hit] = []
         at = 0
