@@ -268,6 +268,8 @@ def test_what_does_not_say_what_a_subject_is_does_not_define_it(tmp_path, other,
 @pytest.mark.parametrize("question,many", [
     ("In which release was the widget API deprecated?", False),
     ("Which setting takes precedence over the refresh interval?", False),
+    ("Which endpoint exposes the widget metrics?", False),  # any verb in the singular
+    ("Which widgets refresh every 30 seconds?", True),
     ("Which widgets does the dashboard offer?", True),
     ("Which kinds of widget are there?", True),
 ])

@@ -58,8 +58,12 @@ def _sides(q: str, plural: bool, found: list[Term], previous: Plan | None) -> tu
 
 
 # "In which release was X deprecated?", "which one takes precedence?": which ONE thing.
-ONE_OF = re.compile(r"\bwhich\s+(?:(?:[\w.-]+\s+){0,3}?[\w.-]*(?:[^s\W]|ss|us|is)\s+)?"
-                    r"(?:is|was|does|did|has|takes|wins|applies|comes)\b", re.I)
+_ONE = r"[\w.-]*(?:[^s\W]|ss|us|is)\s+"  # a noun in the singular
+# "which X is ...", "which X takes ...", or any verb in the singular right after X ("which
+# endpoint exposes ...").
+ONE_OF = re.compile(rf"\bwhich\s+(?:(?:(?:[\w.-]+\s+){{0,3}}?{_ONE})?"
+                    rf"(?:is|was|does|did|has|takes|wins|applies|comes)"
+                    rf"|(?:[\w.-]+\s+)?{_ONE}\w{{2,}}[^su\W']s)\b", re.I)
 
 
 def _listy(q: str, subject: str, plural: bool, named: bool = False) -> bool:
