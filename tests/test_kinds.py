@@ -585,3 +585,19 @@ def test_a_follow_up_reads_the_earlier_answers_document_first(tmp_path):
     # a new topic named without referring back is not read from the earlier answer's document
     b = chat.ask("What about harbour crews?")
     assert {b.sources[i].title for i, _ in b.used} == {"Harbour crews"}, b.text
+
+
+def test_a_list_written_as_prose_is_quoted_whole_and_in_its_order(tmp_path):
+    """ "There are two ways ... The first is ... The second is ...": the sentence that counts
+    them and the ones that take them in turn are one answer, not "The former ..." alone."""
+    bot = bot_over(tmp_path, "kiln.md",
+        "# Kiln\n\n## A failed firing\n\nThere are two ways for the kiln to report a failed "
+        "firing to the glaze log.\n\nThe first is to sound the alarm bell.\n\nThe second is to "
+        "set a `kiln_fired` flag to 0 or 1 depending on whether the firing worked.\n\n"
+        "The former is easier for the potter to notice, although the bell says nothing about "
+        "which firing failed in the log.\n\nThe latter is better where the glaze log is read "
+        "later by the kiln crew.\n")
+    a = bot.ask("How should the kiln report that a firing failed?")
+    paragraphs = [p for p in a.text.split("\n\n") if p.strip()]
+    assert paragraphs[0].startswith("There are two ways"), a.text
+    assert "alarm bell" in paragraphs[1] and "kiln_fired" in paragraphs[2], a.text

@@ -16,6 +16,13 @@ from app.retrieval.hybrid import Hit
 from app.retrieval.terms import content_words
 
 MAX_ITEMS = 25
+# A list written as prose: a sentence that counts what follows ("There are two patterns for
+# ..."), then sentences that take them in turn ("The first is ... The second is ...").
+COUNTS = re.compile(r"\b(?:two|three|four|five|six|several|[2-9])\s+(?:[\w-]+\s+)?[\w-]+s\b",
+                    re.I)
+FIRST = re.compile(r"^\W*(?:the\s+)?(?:first|one)\b", re.I)
+IN_TURN = re.compile(r"^\W*(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|next|last|"
+                     r"final|other)\b|^\W*(?:one|another|finally)\b", re.I)
 REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
 PURPOSE = re.compile(r"^(?:To|In order to)\s+\w+", re.I)
 _COUNTING = r"(?:two|three|four|five|six|seven|eight|nine|ten|several|following|these|\d+)"
@@ -65,6 +72,20 @@ def echoes(u: Unit) -> bool:
     return set(own) <= named
 
 
+def _in_turn(u: Unit, units: list[Unit]) -> list[Unit]:
+    """The sentences after ``u`` (which counts them) that take what it counts in turn: the
+    first ("The first is ...", "One ..."), then each further one ("The second ...", "Another
+    ...") with the rest of its paragraph."""
+    after = sorted((x for x in units if x.hit is u.hit and x.pos > u.pos), key=lambda x: x.pos)
+    taken: list[Unit] = []
+    for x in after[:6]:
+        turn = IN_TURN.match(x.text) if taken else FIRST.match(x.text)
+        if x.kind != "sentence" or not (turn or taken and x.block == taken[-1].block):
+            break
+        taken.append(x)
+    return taken
+
+
 def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_blocks: bool
               ) -> list[Group]:
     """Every way a unit can be quoted (alone, with its lead-in or list), scored by relevance
@@ -86,6 +107,11 @@ def groups_of(units: list[Unit], score: dict[tuple[str, int], float], takes_bloc
             if ABOUT_TEXT.match(u.text):
                 continue  # what a page is about: its list, if any, is quoted on its own
             members = [u]
+            turns = _in_turn(u, units) if COUNTS.search(u.text) else []
+            if turns:  # a list in prose is quoted whole, in its order
+                s = max([s] + [score[unit_key(x)] for x in turns])
+                out.append(Group([u, *turns], s, s))
+                continue
             if u.lead and (runs_on(u) or takes_blocks):
                 members += nxt[:MAX_ITEMS] if nxt and nxt[0].kind == "item" else nxt[:1]
             out.append(Group(members, s, s))
