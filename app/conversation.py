@@ -38,19 +38,26 @@ class Conversation:
         stream.done.append(self.turns.append)
         return stream
 
-    def resume(self, questions: list[str]) -> None:
+    def resume(self, questions: list[str], answers: list[Answer] | None = None) -> None:
         """Take up a chat from its earlier questions: their topics are planned again (nothing
-        is retrieved or answered), so the next follow-up resolves against them."""
+        is retrieved or answered), so the next follow-up resolves against them; given their
+        ``answers``, it also reads first the documents they quoted, as in the chat itself."""
         from app.answer.grammar import clean_question
         from app.answer.questions import plan_question
+        from ingest.store import file_key
 
         self.clear()
         retriever = self.bot.retriever
         retriever.sync()
-        for question in questions:
+        for i, question in enumerate(questions):
             q = clean_question(question)[: self.bot.settings.max_question_chars]
             plan = plan_question(q, retriever.terms, self._plan) if q else None
             if plan is not None and plan.terms:
+                said = answers[i] if answers is not None and i < len(answers) else None
+                if said is not None:
+                    plan.cited = tuple(dict.fromkeys(file_key(said.sources[n].path)
+                                                     for n, _ in said.used
+                                                     if n < len(said.sources)))
                 self._plan = plan
 
     def _follow(self, answer: Answer, plan: Plan) -> None:

@@ -585,6 +585,11 @@ def test_a_follow_up_reads_the_earlier_answers_document_first(tmp_path):
     # a new topic named without referring back is not read from the earlier answer's document
     b = chat.ask("What about harbour crews?")
     assert {b.sources[i].title for i, _ in b.used} == {"Harbour crews"}, b.text
+    # a chat taken up again from its stored turns reads the same document first
+    again = bot.conversation()
+    again.resume(["What is the night watch?"], [first])
+    c = again.ask("What supplies does it use?")
+    assert c.sources[0].title == "Lighthouse keeping" and "lamp oil" in c.text, c.text
 
 
 def test_a_list_written_as_prose_is_quoted_whole_and_in_its_order(tmp_path):

@@ -116,8 +116,8 @@ class ChatSession:
 
     def rewind(self, upto: int) -> None:
         """Follow-ups resolve against the first ``upto`` turns (their topics planned again)."""
-        questions = [t.question for t in self.turns[:upto] if not t.answer.refused]
-        self.conversation().resume(questions)
+        kept = [t for t in self.turns[:upto] if not t.answer.refused]
+        self.conversation().resume([t.question for t in kept], [t.answer for t in kept])
 
     def store(self, question: str, answer: Answer, stopped: bool = False) -> str:
         """Store one turn (``question`` as typed; the chat is created on its first); returns
