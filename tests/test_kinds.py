@@ -606,3 +606,12 @@ def test_a_list_written_as_prose_is_quoted_whole_and_in_its_order(tmp_path):
     paragraphs = [p for p in a.text.split("\n\n") if p.strip()]
     assert paragraphs[0].startswith("There are two ways"), a.text
     assert "alarm bell" in paragraphs[1] and "kiln_fired" in paragraphs[2], a.text
+
+
+def test_what_holds_if_i_do_not_set_it_asks_for_the_default(small_bot):
+    """ "What ... if I don't set one?" asks what holds by default: the sentence that says so
+    answers it."""
+    q = "What refresh interval does a widget get if I don't set one?"
+    assert small_bot.question_kind(q) == "fact"
+    a = small_bot.ask(q)
+    assert first_line(a.text).startswith("By default, a widget refreshes every 30 seconds"), a.text

@@ -20,8 +20,13 @@ if TYPE_CHECKING:
     from app.answer.plan import Plan
     from app.retrieval.lexical import LexicalIndex
 
+# "... if I don't set one?", "when it is left out": what holds by default.
+_UNSET = r"\bif\s+(?:i|you|we|one)\s+(?:don['’]?t|do\s+not|never)\s+(?:set|specify|configure|" \
+    r"pass|provide|define|choose)\b|\b(?:if|when)\s+(?:it\s+is\s+|it['’]s\s+)?(?:not\s+(?:set|" \
+    r"specified|configured|given)|unset|omitted|left\s+(?:out|empty|unset))\b|" \
+    r"\bwithout\s+(?:setting|specifying|configuring)\b"
 ASKS = re.compile(
-    r"^\W*(?:who|whom)\b|\bwhen\s+(?:was|were|did)\b|\bin\s+what\s+year\b|"
+    rf"{_UNSET}|^\W*(?:who|whom)\b|\bwhen\s+(?:was|were|did)\b|\bin\s+what\s+year\b|"
     # "how many ...?", "... and how often?", terse "memory how much": not "to check how many"
     r"(?:^\W*|[,;]\s*|\b(?:and|so|but)\s+)how\s+(?:many|much|long|often|old|big|large|frequently)\b|"
     r"\bhow\s+(?:many|much|long|often)\W*$|"
@@ -36,6 +41,7 @@ _DATE = re.compile(r"\b(?:1[89]|20)\d\d\b|\b(?:January|February|March|April|May|
                    r"August|September|October|November|December)\b")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")  # "Patrick Debois"
 _DEFAULT = re.compile(r"\bdefaults?\b|\bby\s+default\b", re.I)
+_ASKS_DEFAULT = re.compile(rf"{_DEFAULT.pattern}|{_UNSET}", re.I)
 # An amount in words ("three minutes", "twice a day", "continuously").
 _AMOUNT = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"twenty|thirty|sixty|hundred|thousand|million|once|twice|single|double|"
@@ -70,7 +76,7 @@ def _holds(text: str, question: str, words: bool = False) -> bool:
         return bool(_DATE.search(text) or _NUMBER.search(text))
     if _WHO.match(question):
         return bool(_NAME.search(text))
-    if _DEFAULT.search(question):
+    if _ASKS_DEFAULT.search(question):
         return bool(_DEFAULT.search(text))
     if _HOW_LONG.search(question):  # a duration, not any number
         return bool(_DURATION.search(text) or _SPAN.search(text) or _LENGTH.search(text)) or (
