@@ -16,16 +16,16 @@ from app.retrieval.hybrid import Hit
 from app.retrieval.terms import content_words
 
 MAX_ITEMS = 25
+_NUMBERS = r"two|three|four|five|six|seven|eight|nine|ten|several"
 # A list written as prose: a sentence that counts what follows ("There are two patterns for
 # ..."), then sentences that take them in turn ("The first is ... The second is ...").
-COUNTS = re.compile(r"\b(?:two|three|four|five|six|several|[2-9])\s+(?:[\w-]+\s+)?[\w-]+s\b",
-                    re.I)
+COUNTS = re.compile(rf"\b(?:{_NUMBERS}|[2-9])\s+(?:[\w-]+\s+)?[\w-]+s\b", re.I)
 FIRST = re.compile(r"^\W*(?:the\s+)?(?:first|one)\b", re.I)
 IN_TURN = re.compile(r"^\W*(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|next|last|"
                      r"final|other)\b|^\W*(?:one|another|finally)\b", re.I)
 REPEAT = 85  # rapidfuzz token-set similarity (0-100) from which two sentences say one thing
 PURPOSE = re.compile(r"^(?:To|In order to)\s+\w+", re.I)
-_COUNTING = r"(?:two|three|four|five|six|seven|eight|nine|ten|several|following|these|\d+)"
+_COUNTING = rf"(?:{_NUMBERS}|following|these|\d+)"
 ANNOUNCES = re.compile(rf":\s*$|\b{_COUNTING}\b", re.I)  # a lead-in that announces a list
 _ANNOUNCED = re.compile(rf"\b{_COUNTING}\s+(?P<x>[^:.;]*)", re.I)  # ... and what it holds
 
