@@ -19,7 +19,7 @@ from app.answer.grammar import clean_question
 from app.answer.grounding import decide, refusal_text
 from app.answer.plan import Plan
 from app.errors import QuestionError
-from app.sources import to_source
+from app.sources import quoted_files, to_source
 from app.types import Answer
 
 if TYPE_CHECKING:
@@ -62,10 +62,11 @@ def answer_turn(bot: Assistant, question: str, previous: Plan | None, mode: str 
     extra = more_passages(r, found)
     timings["retrieve_ms"] = _ms(t0)
     comp = compose(found.plan, found.hits, extra, r.lexical.idf, r.terms)
-    found.plan.cited = tuple(dict.fromkeys(h.file for h in comp.sources))
     if decide(found.plan, found.evidence, r.lexical, threshold, comp.defined):
         return _refusal(bot, q, answerer.name, found, timings, t0, previous, k), found.plan
-    answer = answerer.answer(_cited(q, comp, found, timings, k))
+    base = _cited(q, comp, found, timings, k)
+    found.plan.cited = quoted_files(base)
+    answer = answerer.answer(base)
     answer.timings_ms["total_ms"] = _ms(t0)
     return answer, found.plan
 

@@ -44,7 +44,7 @@ class Conversation:
         ``answers``, it also reads first the documents they quoted, as in the chat itself."""
         from app.answer.grammar import clean_question
         from app.answer.questions import plan_question
-        from ingest.store import file_key
+        from app.sources import quoted_files
 
         self.clear()
         retriever = self.bot.retriever
@@ -53,11 +53,8 @@ class Conversation:
             q = clean_question(question)[: self.bot.settings.max_question_chars]
             plan = plan_question(q, retriever.terms, self._plan) if q else None
             if plan is not None and plan.terms:
-                said = answers[i] if answers is not None and i < len(answers) else None
-                if said is not None:
-                    plan.cited = tuple(dict.fromkeys(file_key(said.sources[n].path)
-                                                     for n, _ in said.used
-                                                     if n < len(said.sources)))
+                if answers is not None and i < len(answers):
+                    plan.cited = quoted_files(answers[i])
                 self._plan = plan
 
     def _follow(self, answer: Answer, plan: Plan) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from app.errors import QuestionError
 from app.retrieval.hybrid import Hit
-from app.types import Source
+from app.types import Answer, Source
 from ingest.chroma import StoredChunk
+from ingest.store import file_key
 
-__all__ = ["check_k", "stored_source", "to_source"]
+__all__ = ["check_k", "quoted_files", "stored_source", "to_source"]
 
 
 def to_source(hit: Hit) -> Source:
@@ -24,6 +25,13 @@ def stored_source(path: str, chunk: StoredChunk) -> Source:
     m = chunk.meta
     return Source(path=path, title=m.title, section=m.section, text=chunk.text, score=0.0,
                   start=m.start, end=m.end, chunk_id=chunk.id, line=m.line, end_line=m.end_line)
+
+
+def quoted_files(answer: Answer) -> tuple[str, ...]:
+    """The file keys of the passages ``answer`` quotes, in order of first quotation (what a
+    follow-up reads first)."""
+    return tuple(dict.fromkeys(file_key(answer.sources[n].path) for n, _ in answer.used
+                               if n < len(answer.sources)))
 
 
 def check_k(k: object) -> int:
